@@ -1,0 +1,142 @@
+"""Errors a user can act on.
+
+Every failure the user may meet is one of these classes. Each carries a one-line message that
+says what happened and what to do, written for an administrator, never containing a secret. The
+command line prints ``str(error)``; the window shows it in a message bar. Anything that is not a
+``RosterSyncError`` is a bug: it is logged with its traceback and reported as such.
+"""
+
+from __future__ import annotations
+
+
+class RosterSyncError(Exception):
+    """Base of all expected, user-facing failures."""
+
+    #: Short label for logs, JSON and badges.
+    kind = "error"
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: Extra technical detail for the log (never shown as the headline, never a secret).
+        self.detail = detail
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+class ConfigError(RosterSyncError):
+    """Bad input from the user: an invalid URL, a missing name, an unknown course."""
+
+    kind = "config"
+
+
+class CourseNotFoundError(ConfigError):
+    kind = "not_found"
+
+
+# --- LTIAAS / LMS ---------------------------------------------------------------------------
+
+
+class LtiaasError(RosterSyncError):
+    """Any failure talking to LTIAAS or the LMS behind it."""
+
+    kind = "ltiaas"
+    #: Whether trying again later may succeed without the user changing anything.
+    transient = False
+
+    def __init__(
+        self, message: str, *, status: int | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message, detail=detail)
+        self.status = status
+
+
+class AuthError(LtiaasError):
+    """401/403: the API key, service key or launch token was refused."""
+
+    kind = "auth"
+
+
+class RosterServiceUnavailableError(LtiaasError):
+    """The course has no Names and Role Provisioning Service (NRPS) enabled."""
+
+    kind = "no_roster_service"
+
+
+class NotFoundError(LtiaasError):
+    kind = "not_found"
+
+
+class RateLimitedError(LtiaasError):
+    kind = "rate_limited"
+    transient = True
+
+
+class UpstreamError(LtiaasError):
+    """LTIAAS or the LMS behind it failed (5xx)."""
+
+    kind = "upstream"
+    transient = True
+
+
+class LtiaasTimeoutError(LtiaasError):
+    kind = "timeout"
+    transient = True
+
+
+class UnreachableError(LtiaasError):
+    kind = "unreachable"
+    transient = True
+
+
+class MalformedResponseError(LtiaasError):
+    """The answer did not have the shape LTIAAS documents."""
+
+    kind = "malformed"
+
+
+# --- sync ----------------------------------------------------------------------------------
+
+
+class SyncCancelledError(RosterSyncError):
+    kind = "cancelled"
+
+    def __init__(self) -> None:
+        super().__init__("Sync cancelled; the stored roster was left as it was.")
+
+
+class SyncBusyError(RosterSyncError):
+    """Another sync of the same course is running (in this or another process)."""
+
+    kind = "busy"
+
+
+# --- local storage -------------------------------------------------------------------------
+
+
+class StorageError(RosterSyncError):
+    kind = "storage"
+
+
+class DatabaseLockedError(StorageError):
+    kind = "locked"
+
+
+class DiskFullError(StorageError):
+    kind = "disk_full"
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+class SecretsError(RosterSyncError):
+    kind = "secrets"
+
+
+class KeyringUnavailableError(SecretsError):
+    kind = "no_keyring"
+
+
+class SecretMissingError(SecretsError):
+    kind = "secret_missing"

@@ -1,0 +1,25 @@
+"""Where RosterSync keeps its files: the database and the logs.
+
+Resolution order: an explicit directory (``--data-dir``), the ``ROSTERGUI_DATA_DIR`` environment
+variable, then the platform's per-user data directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_DIR_NAME = "RosterSync"
+
+
+def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    chosen = explicit or os.environ.get("ROSTERGUI_DATA_DIR")
+    if chosen:
+        return Path(chosen).expanduser()
+    return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
+
+
+def default_db_url(directory: Path) -> str:
+    return f"sqlite:///{directory / 'rostersync.db'}"

@@ -1,0 +1,664 @@
+"""The roster-sync engine: fetch every page, then diff and apply in one transaction.
+
+All or nothing: members are written only after the last page arrived, in a single transaction,
+so a failure or a cancel at any point leaves the stored roster exactly as it was. Every run is
+recorded (start, end, outcome, counts, error) and every change to a member is kept per run.
+
+The diff is computed *inside* the write transaction, after taking the course's row lock, so two
+syncs of the same course (from two processes sharing a database) serialise: the second one sees
+the first one's result and never double-counts.
+
+A sync that would deactivate a large share of the active members is *held*: nothing is applied
+and the caller learns who would go. LMSes do answer with empty or partial rosters.
+
+Progress and cancellation are plain callables and a ``threading.Event``, so the command line,
+the window's worker thread and the tests all drive this same code.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from rostergui.core import errors
+from rostergui.core.ltiaas import LtiaasClient, Member
+from rostergui.core.roles import RoleMapping
+from rostergui.core.store import repo
+from rostergui.core.store.db import storage_errors
+from rostergui.core.store.schema import contexts, memberships, people, sync_changes, sync_runs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MassDropPolicy:
+    """Hold a sync that would deactivate more than ``share`` of at least ``minimum`` actives."""
+
+    share: float = 0.25
+    minimum: int = 20
+
+    def holds(self, active_before: int, deactivating: int) -> bool:
+        return active_before >= self.minimum and deactivating > self.share * active_before
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    phase: str  # "fetching" or "applying"
+    pages: int
+    fetched: int
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedMember:
+    user_id: str
+    name: str | None
+    email: str | None
+    role: str
+
+
+@dataclass(slots=True)
+class SyncResult:
+    """What happened. ``to_json`` gives the stable shape of ``sync --json``."""
+
+    name: str
+    ok: bool = False
+    held: bool = False
+    cancelled: bool = False
+    pages: int = 0
+    fetched: int = 0
+    added: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    reactivated: int = 0
+    active_count: int = 0
+    error: str | None = None
+    error_kind: str | None = None
+    seconds: float = 0.0
+    run_id: int | None = None
+    #: Who a held sync would deactivate (empty otherwise).
+    would_deactivate: list[DroppedMember] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "held": self.held,
+            "pages": self.pages,
+            "fetched": self.fetched,
+            "added": self.added,
+            "updated": self.updated,
+            "deactivated": self.deactivated,
+            "reactivated": self.reactivated,
+            "active_count": self.active_count,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def summary(self) -> str:
+        if self.held:
+            return (
+                f"{self.name}: held — {self.deactivated} of the active members would be "
+                "dropped; nothing was changed (confirm with --allow-mass-drop if this is right)"
+            )
+        if not self.ok:
+            return f"{self.name}: failed — {self.error}"
+        return (
+            f"{self.name}: {self.fetched} members on {self.pages} pages; +{self.added} added, "
+            f"−{self.deactivated} dropped, {self.reactivated} returned, {self.updated} updated; "
+            f"{self.active_count} active ({self.seconds:.1f} s)"
+        )
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def fetch_roster(
+    client: LtiaasClient,
+    *,
+    resource_link_id: str | None,
+    page_size: int | None,
+    progress: ProgressCallback,
+    cancel: threading.Event,
+) -> tuple[dict[str, Member], int, int, str | None, str | None]:
+    """Walk every page. Returns members by user id (last occurrence wins), pages, raw count,
+    and the context id and title the LMS reported."""
+    members: dict[str, Member] = {}
+    pages = fetched = 0
+    context_id = title = None
+    for page in client.iter_pages(limit=page_size, resource_link_id=resource_link_id):
+        if cancel.is_set():
+            raise errors.SyncCancelledError()
+        pages += 1
+        fetched += len(page.members)
+        for member in page.members:
+            members[member.user_id] = member
+        context_id = context_id or page.context_id
+        title = title or page.context_title
+        progress(Progress("fetching", pages, len(members)))
+    if cancel.is_set():
+        raise errors.SyncCancelledError()
+    return members, pages, fetched, context_id, title
+
+
+def _upsert_people(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert or refresh people; returns user_id → person id for every row given."""
+    if not rows:
+        return {}
+    dialect = conn.dialect.name
+    insert_fn: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_fn(people)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[people.c.platform_id, people.c.user_id],
+        set_={
+            "name": stmt.excluded.name,
+            "given_name": stmt.excluded.given_name,
+            "family_name": stmt.excluded.family_name,
+            "email": stmt.excluded.email,
+        },
+    ).returning(people.c.id, people.c.user_id)
+    return {user_id: pk for pk, user_id in conn.execute(stmt, rows)}
+
+
+_STORED_COLUMNS = (
+    people.c.id,
+    people.c.user_id,
+    people.c.name,
+    people.c.given_name,
+    people.c.family_name,
+    people.c.email,
+    memberships.c.lti_roles,
+    memberships.c.role,
+    memberships.c.test_user,
+    memberships.c.lms_status,
+    memberships.c.status,
+    memberships.c.present,
+)
+
+
+class SyncEngine:
+    """Runs syncs against one database. Thread-safe: each call uses its own connection."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        policy: MassDropPolicy | None = None,
+        page_size: int | None = 100,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy or MassDropPolicy()
+        self.page_size = page_size
+
+    def sync(
+        self,
+        course: repo.Course,
+        client: LtiaasClient,
+        *,
+        allow_mass_drop: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        trigger: str = "manual",
+    ) -> SyncResult:
+        """Sync one course. Never raises for expected failures: they are in the result."""
+        cancel = cancel or threading.Event()
+        report = progress or (lambda _p: None)
+        result = SyncResult(name=course.name)
+        started = time.monotonic()
+        try:
+            with storage_errors("recording the sync"), self.engine.begin() as conn:
+                inserted = conn.execute(
+                    insert(sync_runs).values(
+                        context_pk=course.id,
+                        started_at=repo.utcnow(),
+                        outcome="running",
+                        trigger=trigger,
+                        pages=0,
+                        fetched=0,
+                        added=0,
+                        updated=0,
+                        deactivated=0,
+                        reactivated=0,
+                    )
+                ).inserted_primary_key
+                result.run_id = int(inserted[0]) if inserted else None
+        except errors.RosterSyncError as exc:
+            result.error, result.error_kind = exc.message, exc.kind
+            result.seconds = time.monotonic() - started
+            log.error("Sync of %s could not start: %s (%s)", course.name, exc.message, exc.detail)
+            return result
+        try:
+            if course.archived_at is not None:
+                raise errors.ConfigError(
+                    f"'{course.name}' was removed (its roster is kept for reference); add the "
+                    "course again to sync it"
+                )
+            if course.roster_available is False:
+                raise errors.RosterServiceUnavailableError(
+                    "The roster service (Names and Roles) is not available for this course; "
+                    "enable it in the LMS's tool settings, launch the tool from the course "
+                    "again and re-add the course with the new launch token"
+                )
+            members, result.pages, result.fetched, context_id, title = fetch_roster(
+                client,
+                resource_link_id=course.resource_link_id,
+                page_size=self.page_size,
+                progress=report,
+                cancel=cancel,
+            )
+            report(Progress("applying", result.pages, len(members)))
+            self._apply(course, members, result, allow_mass_drop, context_id, title)
+        except errors.SyncCancelledError as exc:
+            result.cancelled = True
+            self._finish_failed(course, result, exc, started)
+        except errors.RosterSyncError as exc:
+            self._finish_failed(course, result, exc, started)
+        except Exception as exc:
+            log.exception("Unexpected failure while syncing %s", course.name)
+            bug = errors.RosterSyncError(
+                f"Unexpected error ({type(exc).__name__}); nothing was changed — see the log "
+                "and report this problem"
+            )
+            bug.kind = "bug"
+            self._finish_failed(course, result, bug, started)
+        result.seconds = time.monotonic() - started
+        return result
+
+    # --- failure ------------------------------------------------------------------------
+
+    def _finish_failed(
+        self,
+        course: repo.Course,
+        result: SyncResult,
+        exc: errors.RosterSyncError,
+        started: float,
+    ) -> None:
+        result.ok = False
+        result.error, result.error_kind = exc.message, exc.kind
+        if result.cancelled:
+            log.info("Sync of %s cancelled", course.name)
+        else:
+            log.error(
+                "Sync of %s failed: %s [%s] %s",
+                course.name,
+                exc.message,
+                exc.kind,
+                exc.detail or "",
+            )
+        outcome = "cancelled" if result.cancelled else "failed"
+        try:
+            with storage_errors("recording the failed sync"), self.engine.begin() as conn:
+                conn.execute(
+                    update(sync_runs)
+                    .where(sync_runs.c.id == result.run_id)
+                    .values(
+                        outcome=outcome,
+                        finished_at=repo.utcnow(),
+                        pages=result.pages,
+                        fetched=result.fetched,
+                        error=exc.message,
+                    )
+                )
+                if not result.cancelled:
+                    conn.execute(
+                        update(contexts)
+                        .where(contexts.c.id == course.id)
+                        .values(last_status="failed", last_error=exc.message)
+                    )
+                result.active_count = self._active_count(conn, course.id)
+        except errors.RosterSyncError as storage:
+            log.error("Could not record the failed sync of %s: %s", course.name, storage.detail)
+
+    @staticmethod
+    def _active_count(conn: Connection, context_pk: int) -> int:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(memberships)
+                .where(
+                    and_(memberships.c.context_pk == context_pk, memberships.c.status == "active")
+                )
+            ).scalar_one()
+        )
+
+    # --- apply --------------------------------------------------------------------------
+
+    def _apply(
+        self,
+        course: repo.Course,
+        fetched: dict[str, Member],
+        result: SyncResult,
+        allow_mass_drop: bool,
+        context_id: str | None,
+        title: str | None,
+    ) -> None:
+        try:
+            active_before = self._write(course, fetched, result, allow_mass_drop, context_id, title)
+        except _Held as held:
+            active_before = held.active_before
+        if not result.held:
+            log.info("Sync of %s: %s", course.name, result.summary())
+            return
+        with storage_errors("recording the held sync"), self.engine.begin() as conn:
+            conn.execute(
+                update(sync_runs)
+                .where(sync_runs.c.id == result.run_id)
+                .values(
+                    outcome="held",
+                    finished_at=repo.utcnow(),
+                    pages=result.pages,
+                    fetched=result.fetched,
+                    added=result.added,
+                    updated=result.updated,
+                    deactivated=result.deactivated,
+                    reactivated=result.reactivated,
+                    active_count=active_before,
+                    error=(
+                        f"Held: {result.deactivated} of {active_before} active members would "
+                        "be dropped; nothing was changed"
+                    ),
+                )
+            )
+        result.active_count = active_before
+        log.warning(
+            "Sync of %s held: would deactivate %d of %d active members",
+            course.name,
+            result.deactivated,
+            active_before,
+        )
+
+    def _write(
+        self,
+        course: repo.Course,
+        fetched: dict[str, Member],
+        result: SyncResult,
+        allow_mass_drop: bool,
+        context_id: str | None,
+        title: str | None,
+    ) -> int:
+        """Diff and write under the course lock; returns the active count before."""
+        with storage_errors("saving the roster"), self.engine.begin() as conn:
+            # Take the course's write lock first: in SQLite this is the database write lock, in
+            # PostgreSQL the row lock. A concurrent sync of the same course waits here.
+            locked = conn.execute(
+                update(contexts)
+                .where(contexts.c.id == course.id)
+                .values(last_status=contexts.c.last_status)
+                .returning(contexts.c.last_synced_at)
+            ).first()
+            if locked is None:
+                raise errors.CourseNotFoundError(
+                    f"'{course.name}' was removed while it was syncing; nothing was saved"
+                )
+            previous_sync: datetime | None = locked[0]
+            mapping = repo.load_role_mapping(conn)
+            plan = _Plan.build(conn, course, fetched, mapping, previous_sync)
+            result.added = len(plan.new_members)
+            result.updated = plan.updated
+            result.deactivated = len(plan.deactivations)
+            result.reactivated = plan.reactivated
+            result.active_count = plan.active_after
+            if not allow_mass_drop and self.policy.holds(plan.active_before, result.deactivated):
+                result.held = True
+                result.would_deactivate = plan.deactivations
+                # Leaving the block by exception rolls the transaction back, releasing the lock.
+                raise _Held(plan.active_before)
+            plan.write(conn, result.run_id, course, context_id, title)
+            conn.execute(
+                update(sync_runs)
+                .where(sync_runs.c.id == result.run_id)
+                .values(
+                    outcome="ok",
+                    finished_at=plan.now,
+                    pages=result.pages,
+                    fetched=result.fetched,
+                    added=result.added,
+                    updated=result.updated,
+                    deactivated=result.deactivated,
+                    reactivated=result.reactivated,
+                    active_count=result.active_count,
+                )
+            )
+            result.ok = True
+            return plan.active_before
+
+
+class _Held(Exception):
+    """Raised inside the write transaction to roll back a held sync."""
+
+    def __init__(self, active_before: int) -> None:
+        super().__init__()
+        self.active_before = active_before
+
+
+@dataclass(slots=True)
+class _Plan:
+    """The difference between the fetched and the stored roster, ready to write."""
+
+    now: datetime
+    platform_id: str
+    new_members: list[tuple[Member, str, bool]] = field(default_factory=list)
+    person_updates: list[dict[str, Any]] = field(default_factory=list)
+    membership_updates: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[tuple[int, str, str | None, str | None]] = field(default_factory=list)
+    deactivations: list[DroppedMember] = field(default_factory=list)
+    updated: int = 0
+    reactivated: int = 0
+    active_before: int = 0
+    active_after: int = 0
+
+    @classmethod
+    def build(
+        cls,
+        conn: Connection,
+        course: repo.Course,
+        fetched: dict[str, Member],
+        mapping: RoleMapping,
+        previous_sync: datetime | None,
+    ) -> _Plan:
+        plan = cls(now=repo.utcnow(), platform_id=course.platform_id)
+        now = plan.now
+        stored = conn.execute(
+            select(*_STORED_COLUMNS)
+            .select_from(memberships.join(people, people.c.id == memberships.c.person_id))
+            .where(memberships.c.context_pk == course.id)
+        )
+        seen: set[str] = set()
+        for (
+            pid,
+            user_id,
+            name,
+            given,
+            family,
+            email,
+            raw_roles,
+            role,
+            test_user,
+            lms_status,
+            status,
+            present,
+        ) in stored:
+            was_active = status == "active"
+            plan.active_before += was_active
+            member = fetched.get(user_id)
+            if member is None:
+                if was_active:
+                    plan.membership_updates.append(
+                        {
+                            "p": pid,
+                            "present": False,
+                            "status": "inactive",
+                            "last_seen_at": previous_sync or now,
+                            "deactivated_at": now,
+                        }
+                    )
+                    plan.deactivations.append(DroppedMember(user_id, name, email, role))
+                    plan.changes.append((pid, "deactivated", role, None))
+                elif present:
+                    plan.membership_updates.append(
+                        {"p": pid, "present": False, "last_seen_at": previous_sync or now}
+                    )
+                continue
+            seen.add(user_id)
+            mapped = mapping.map(member.roles)
+            new_status = "active" if member.status == "Active" else "inactive"
+            new_raw = repo.join_roles(member.roles)
+            person_changed = (member.name, member.given_name, member.family_name, member.email) != (
+                name,
+                given,
+                family,
+                email,
+            )
+            if person_changed:
+                plan.person_updates.append(
+                    {
+                        "p": pid,
+                        "name": member.name,
+                        "given_name": member.given_name,
+                        "family_name": member.family_name,
+                        "email": member.email,
+                    }
+                )
+            role_changed = mapped.role.value != role
+            data_changed = (
+                role_changed or new_raw != raw_roles or mapped.test_user != bool(test_user)
+            )
+            plan.updated += person_changed or data_changed
+            if data_changed or member.status != lms_status or new_status != status or not present:
+                row: dict[str, Any] = {
+                    "p": pid,
+                    "present": True,
+                    "status": new_status,
+                    "lti_roles": new_raw,
+                    "role": mapped.role.value,
+                    "test_user": mapped.test_user,
+                    "lms_status": member.status,
+                    "last_seen_at": now,
+                }
+                if new_status != status:
+                    row["deactivated_at"] = now if new_status == "inactive" else None
+                plan.membership_updates.append(row)
+            if role_changed:
+                plan.changes.append((pid, "role_changed", role, mapped.role.value))
+            if new_status == "active" and not was_active:
+                plan.reactivated += 1
+                plan.changes.append((pid, "reactivated", None, mapped.role.value))
+            elif new_status == "inactive" and was_active:
+                plan.deactivations.append(DroppedMember(user_id, member.name, member.email, role))
+                plan.changes.append((pid, "deactivated", role, None))
+            plan.active_after += new_status == "active"
+        for user_id, member in fetched.items():
+            if user_id not in seen:
+                mapped = mapping.map(member.roles)
+                active = member.status == "Active"
+                plan.new_members.append((member, mapped.role.value, mapped.test_user))
+                plan.active_after += active
+        return plan
+
+    def write(
+        self,
+        conn: Connection,
+        run_id: int | None,
+        course: repo.Course,
+        context_id: str | None,
+        title: str | None,
+    ) -> None:
+        now = self.now
+        if self.new_members:
+            ids = _upsert_people(
+                conn,
+                [
+                    {
+                        "platform_id": self.platform_id,
+                        "user_id": m.user_id,
+                        "name": m.name,
+                        "given_name": m.given_name,
+                        "family_name": m.family_name,
+                        "email": m.email,
+                    }
+                    for m, _role, _test in self.new_members
+                ],
+            )
+            conn.execute(
+                insert(memberships),
+                [
+                    {
+                        "context_pk": course.id,
+                        "person_id": ids[m.user_id],
+                        "lti_roles": repo.join_roles(m.roles),
+                        "role": role,
+                        "test_user": test,
+                        "lms_status": m.status,
+                        "status": "active" if m.status == "Active" else "inactive",
+                        "present": True,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                        "deactivated_at": None if m.status == "Active" else now,
+                    }
+                    for m, role, test in self.new_members
+                ],
+            )
+            self.changes.extend(
+                (ids[m.user_id], "added", None, role) for m, role, _test in self.new_members
+            )
+        if self.person_updates:
+            conn.execute(
+                update(people)
+                .where(people.c.id == bindparam("p"))
+                .values(
+                    name=bindparam("name"),
+                    given_name=bindparam("given_name"),
+                    family_name=bindparam("family_name"),
+                    email=bindparam("email"),
+                ),
+                self.person_updates,
+            )
+        # Rows differ in which columns they set; group by key set for executemany.
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in self.membership_updates:
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for keys, rows in groups.items():
+            binds: dict[str, Any] = {k: bindparam(f"v_{k}") for k in keys if k != "p"}
+            params = [{("p" if k == "p" else f"v_{k}"): v for k, v in r.items()} for r in rows]
+            conn.execute(
+                update(memberships)
+                .where(
+                    and_(
+                        memberships.c.context_pk == course.id,
+                        memberships.c.person_id == bindparam("p"),
+                    )
+                )
+                .values(**binds),
+                params,
+            )
+        if self.changes and run_id is not None:
+            conn.execute(
+                insert(sync_changes),
+                [
+                    {
+                        "run_id": run_id,
+                        "person_id": pid,
+                        "change": change,
+                        "old_role": old,
+                        "new_role": new,
+                    }
+                    for pid, change, old, new in self.changes
+                ],
+            )
+        course_values: dict[str, Any] = {
+            "last_synced_at": now,
+            "last_status": "ok",
+            "last_error": None,
+        }
+        if context_id and not course.context_id:
+            course_values["context_id"] = context_id
+        if title and not course.title:
+            course_values["title"] = title
+        conn.execute(update(contexts).where(contexts.c.id == course.id).values(**course_values))
