@@ -200,14 +200,18 @@ class SyncEngine:
     def sync(
         self,
         course: repo.Course,
-        client: LtiaasClient,
+        connect: Callable[[threading.Event], LtiaasClient],
         *,
         allow_mass_drop: bool = False,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         trigger: str = "manual",
     ) -> SyncResult:
-        """Sync one course. Never raises for expected failures: they are in the result."""
+        """Sync one course. Never raises for expected failures: they are in the result.
+
+        ``connect`` builds the LTIAAS client (reading secrets from the keyring); it is called
+        inside the recorded run so that a missing secret is a recorded failure too.
+        """
         cancel = cancel or threading.Event()
         report = progress or (lambda _p: None)
         result = SyncResult(name=course.name)
@@ -220,6 +224,7 @@ class SyncEngine:
                         started_at=repo.utcnow(),
                         outcome="running",
                         trigger=trigger,
+                        holder=repo.process_handle(),
                         pages=0,
                         fetched=0,
                         added=0,
@@ -246,13 +251,14 @@ class SyncEngine:
                     "enable it in the LMS's tool settings, launch the tool from the course "
                     "again and re-add the course with the new launch token"
                 )
-            members, result.pages, result.fetched, context_id, title = fetch_roster(
-                client,
-                resource_link_id=course.resource_link_id,
-                page_size=self.page_size,
-                progress=report,
-                cancel=cancel,
-            )
+            with connect(cancel) as client:
+                members, result.pages, result.fetched, context_id, title = fetch_roster(
+                    client,
+                    resource_link_id=course.resource_link_id,
+                    page_size=self.page_size,
+                    progress=report,
+                    cancel=cancel,
+                )
             report(Progress("applying", result.pages, len(members)))
             self._apply(course, members, result, allow_mass_drop, context_id, title)
         except errors.SyncCancelledError as exc:

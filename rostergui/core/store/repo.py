@@ -7,10 +7,12 @@ command line and the window ask the same questions the same way. Functions take 
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
@@ -26,6 +28,9 @@ from rostergui.core.store.schema import (
     sync_changes,
     sync_runs,
 )
+
+
+STALE_RUN_AFTER = timedelta(hours=12)
 
 
 def utcnow() -> datetime:
@@ -346,18 +351,56 @@ def run_changes(conn: Connection, run_id: int) -> list[Change]:
     return [Change(*row) for row in conn.execute(query)]
 
 
+def process_handle() -> str:
+    """Identifies this process in ``sync_runs.holder``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_is_gone(holder: str | None, started_at: datetime, now: datetime) -> bool:
+    if now - started_at > STALE_RUN_AFTER:
+        return True
+    host, _, pid = (holder or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's sync (shared database): leave it alone
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def mark_interrupted_runs(conn: Connection) -> int:
-    """Runs left ``running`` by a crash or kill are recorded as failed; returns how many."""
-    result = conn.execute(
-        update(sync_runs)
-        .where(sync_runs.c.outcome == "running")
-        .values(
-            outcome="failed",
-            finished_at=utcnow(),
-            error="Interrupted: RosterSync stopped before the sync finished; nothing was changed",
+    """Runs left ``running`` by a crashed or killed process are recorded as failed.
+
+    Only runs whose process is known to be gone (same host, no such pid) or that started long
+    ago are touched, so a colleague's live sync on a shared database is never disturbed.
+    """
+    now = utcnow()
+    stale = [
+        run_id
+        for run_id, holder, started in conn.execute(
+            select(sync_runs.c.id, sync_runs.c.holder, sync_runs.c.started_at).where(
+                sync_runs.c.outcome == "running"
+            )
         )
-    )
-    return result.rowcount or 0
+        if _holder_is_gone(holder, started, now)
+    ]
+    if stale:
+        conn.execute(
+            update(sync_runs)
+            .where(sync_runs.c.id.in_(stale))
+            .values(
+                outcome="failed",
+                finished_at=now,
+                error="Interrupted: RosterSync stopped before the sync finished; nothing was "
+                "changed",
+            )
+        )
+    return len(stale)
 
 
 # --- role rules ----------------------------------------------------------------------------

@@ -107,6 +107,8 @@ sync_runs = Table(
     # running, ok, failed, cancelled, held
     Column("outcome", String(20), nullable=False),
     Column("trigger", String(20), nullable=False, default="manual"),
+    # "host:pid" of the process running the sync, to tell a crashed run from a live one.
+    Column("holder", String(200), nullable=True),
     Column("pages", Integer, nullable=False, default=0),
     Column("fetched", Integer, nullable=False, default=0),
     Column("added", Integer, nullable=False, default=0),

@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime, nullable=True),
         sa.Column("outcome", sa.String(20), nullable=False),
         sa.Column("trigger", sa.String(20), nullable=False),
+        sa.Column("holder", sa.String(200), nullable=True),
         sa.Column("pages", sa.Integer, nullable=False),
         sa.Column("fetched", sa.Integer, nullable=False),
         sa.Column("added", sa.Integer, nullable=False),

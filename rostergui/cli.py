@@ -1,0 +1,577 @@
+"""The ``rostergui`` command: the window, the demo, the simulator and headless commands.
+
+Headless commands are for cron jobs and scripts: progress goes to stderr, results to stdout
+(text or stable JSON), every error is one line, and the exit status tells what happened:
+0 all done, 1 something failed, 2 usage error, 3 nothing failed but a sync was held.
+Secrets come from the environment or a hidden prompt, never from the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import FrameType
+from typing import Any, TextIO
+
+from rostergui import APP_NAME, __version__
+from rostergui.core import errors
+from rostergui.core.logs import setup_logging
+from rostergui.core.paths import data_dir
+from rostergui.core.roles import DEFAULT_RULES, ToolRole
+from rostergui.core.secrets import SecretStore
+from rostergui.core.service import RosterService
+from rostergui.core.store.db import describe_url
+from rostergui.core.store.repo import Course, MemberRow
+from rostergui.core.sync import Progress, SyncResult
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HELD = 0, 1, 2, 3
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+# --- argument parsing ----------------------------------------------------------------------
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", help="only this tool role (e.g. Learner, 'Teaching Assistant')")
+    parser.add_argument(
+        "--status",
+        choices=("active", "inactive", "all"),
+        default="active",
+        help="member status to include (default: active)",
+    )
+    parser.add_argument("--search", help="words that must all occur in name, email or user id")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rostergui",
+        description=f"{APP_NAME}: keep LTI course rosters in sync through LTIAAS.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("ROSTERGUI_DATA_DIR"),
+        help="where the database and logs live (env ROSTERGUI_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--db-url",
+        default=os.environ.get("ROSTERGUI_DB_URL"),
+        help="SQLAlchemy database URL instead of the local SQLite file (env ROSTERGUI_DB_URL)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("gui", help="open the window (the default)")
+    demo = sub.add_parser("demo", help="open the window on built-in sample courses")
+    demo.add_argument("--headless", action="store_true", help="sync the samples and print")
+
+    sim = sub.add_parser("simulator", help="run the LTIAAS-compatible simulator")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8765)
+    sim.add_argument("--latency-ms", type=float, default=0.0, help="delay added per request")
+    sim.add_argument("--churn", action="store_true", help="change rosters a little per sync")
+
+    ctx = sub.add_parser("contexts", help="add, list or remove courses")
+    ctx_sub = ctx.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = ctx_sub.add_parser(
+        "add",
+        help="add a course",
+        description="Secrets come from ROSTERGUI_API_KEY and ROSTERGUI_SERVICE_KEY or "
+        "ROSTERGUI_LTIK, or from a hidden prompt on a terminal.",
+    )
+    add.add_argument("--name", required=True, help="a name of your choosing")
+    add.add_argument("--base-url", required=True, help="your LTIAAS address (https://…)")
+    add.add_argument("--platform-id", help="the LMS platform id (issuer), if known")
+    lst = ctx_sub.add_parser("list", help="list courses")
+    lst.add_argument("--json", action="store_true")
+    rem = ctx_sub.add_parser("remove", help="remove a course and its secrets")
+    rem.add_argument("name")
+    rem.add_argument(
+        "--keep-roster", action="store_true", help="keep the stored roster for reference"
+    )
+
+    sync = sub.add_parser("sync", help="sync courses")
+    sync.add_argument("names", nargs="*", metavar="NAME")
+    sync.add_argument("--all", action="store_true", help="sync every course")
+    sync.add_argument("--json", action="store_true")
+    sync.add_argument(
+        "--allow-mass-drop",
+        action="store_true",
+        help="apply a sync even if it would deactivate many members at once",
+    )
+
+    members = sub.add_parser("members", help="list a course's stored members")
+    members.add_argument("name")
+    _add_filters(members)
+    members.add_argument("--json", action="store_true")
+
+    exp = sub.add_parser("export", help="export a course's roster to CSV")
+    exp.add_argument("name")
+    exp.add_argument("--output", "-o", required=True, help="the CSV file to write")
+    _add_filters(exp)
+
+    hist = sub.add_parser("history", help="show a course's past syncs")
+    hist.add_argument("name")
+    hist.add_argument("--json", action="store_true")
+    hist.add_argument("--changes", action="store_true", help="also list who changed")
+
+    roles = sub.add_parser("roles", help="show or change the LTI → tool role mapping")
+    roles_sub = roles.add_subparsers(dest="action", metavar="ACTION", required=True)
+    rl = roles_sub.add_parser("list", help="show the mapping")
+    rl.add_argument("--json", action="store_true")
+    rs = roles_sub.add_parser("set", help="map an LTI role (e.g. Instructor#Grader) to a role")
+    rs.add_argument("lti_role")
+    rs.add_argument("tool_role")
+    roles_sub.add_parser("reset", help="restore the default mapping")
+    return parser
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+class Console:
+    """Where output goes; tests pass their own streams."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+
+    def print(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+    def json(self, data: Any) -> None:
+        self.out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+    def error(self, text: str) -> None:
+        self.err.write(f"rostergui: {text}\n")
+        self.err.flush()
+
+
+class ProgressPrinter:
+    """Progress on stderr: one updating line on a terminal, a line every few seconds in logs."""
+
+    def __init__(self, name: str, stream: TextIO) -> None:
+        self.name, self.stream = name, stream
+        self.tty = stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if progress.phase == "fetching" and now - self._last < (0.1 if self.tty else 5.0):
+            return
+        self._last = now
+        text = (
+            f"{self.name}: page {progress.pages}, {progress.fetched} members"
+            if progress.phase == "fetching"
+            else f"{self.name}: saving {progress.fetched} members"
+        )
+        self.stream.write(("\r\033[K" + text) if self.tty else text + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty and self._last:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def read_secret(env: str, prompt: str, *, required: bool = True) -> str | None:
+    value = os.environ.get(env)
+    if value:
+        return value.strip()
+    if sys.stdin is not None and sys.stdin.isatty():
+        entered = getpass.getpass(prompt).strip()
+        if entered:
+            return entered
+    if required:
+        raise errors.ConfigError(f"Set {env} in the environment (or run on a terminal to be asked)")
+    return None
+
+
+def parse_role_option(text: str | None) -> ToolRole | None:
+    if not text:
+        return None
+    try:
+        return ToolRole.parse(text)
+    except ValueError as exc:
+        raise errors.ConfigError(str(exc)) from exc
+
+
+def course_json(course: Course) -> dict[str, Any]:
+    return {
+        "name": course.name,
+        "base_url": course.base_url,
+        "context_id": course.context_id,
+        "title": course.title,
+        "last_synced_at": iso(course.last_synced_at),
+        "last_status": course.last_status,
+        "last_error": course.last_error,
+        "member_count": course.member_count,
+        "active_count": course.active_count,
+    }
+
+
+def member_json(row: MemberRow) -> dict[str, Any]:
+    return {
+        "user_id": row.user_id,
+        "name": row.name,
+        "given_name": row.given_name,
+        "family_name": row.family_name,
+        "email": row.email,
+        "role": row.role,
+        "lti_roles": list(row.lti_roles),
+        "status": row.status,
+        "test_user": row.test_user,
+        "first_seen_at": iso(row.first_seen_at),
+        "last_seen_at": iso(row.last_seen_at),
+    }
+
+
+def _table(rows: Sequence[Sequence[str]], console: Console) -> None:
+    if not rows:
+        return
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        console.print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_contexts(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    if args.action == "list":
+        courses = service.courses()
+        if args.json:
+            console.json([course_json(c) for c in courses])
+        elif not courses:
+            console.print(
+                "No courses yet; add one with: rostergui contexts add --name … --base-url …"
+            )
+        else:
+            rows = [["NAME", "STATUS", "LAST SYNCED (UTC)", "ACTIVE", "MEMBERS", "TITLE"]]
+            rows += [
+                [
+                    c.name,
+                    c.last_status,
+                    iso(c.last_synced_at) or "never",
+                    str(c.active_count),
+                    str(c.member_count),
+                    c.title or "",
+                ]
+                for c in courses
+            ]
+            _table(rows, console)
+        return EXIT_OK
+    if args.action == "remove":
+        service.remove_course(args.name, keep_roster=args.keep_roster)
+        kept = " (roster kept)" if args.keep_roster else ""
+        console.print(f"Removed '{args.name}' and its secrets{kept}.")
+        return EXIT_OK
+    # add
+    service.secrets.check()
+    api_key = read_secret("ROSTERGUI_API_KEY", "LTIAAS API key: ", required=False)
+    if not api_key:
+        raise errors.ConfigError(
+            "Set ROSTERGUI_API_KEY in the environment (or run on a terminal to be asked)"
+        )
+    ltik = os.environ.get("ROSTERGUI_LTIK", "").strip() or None
+    service_key = os.environ.get("ROSTERGUI_SERVICE_KEY", "").strip() or None
+    if not ltik and not service_key:
+        service_key = read_secret(
+            "ROSTERGUI_SERVICE_KEY",
+            "Service key (leave empty to enter a launch token instead): ",
+            required=False,
+        )
+        if not service_key:
+            ltik = read_secret("ROSTERGUI_LTIK", "Launch token (ltik): ", required=False)
+        if not service_key and not ltik:
+            raise errors.ConfigError(
+                "Set ROSTERGUI_SERVICE_KEY or ROSTERGUI_LTIK in the environment (or run on a "
+                "terminal to be asked)"
+            )
+    course, check = service.add_course(
+        args.name,
+        args.base_url,
+        api_key,
+        service_key=service_key,
+        ltik=ltik,
+        platform_id=args.platform_id,
+    )
+    console.print(f"Added '{course.name}': {check.describe()}.")
+    if check.roster_available is False:
+        console.error(
+            f"warning: the roster service is not available for '{course.name}'; enable Names "
+            "and Roles for the tool in the LMS, then add the course again from a new launch"
+        )
+    elif course.auth_scheme == "ltik":
+        console.error(
+            "warning: LTIAAS gave no service key, so syncs use the launch token, which expires "
+            "after 24 hours"
+        )
+    return EXIT_OK
+
+
+class _CancelOnInterrupt:
+    """First Ctrl-C cancels the running sync cleanly; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: Any = None
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self.event
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        sys.stderr.write("\nCancelling… (press Ctrl-C again to stop at once)\n")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    if args.all and args.names:
+        raise errors.ConfigError("Give course names or --all, not both")
+    if args.all:
+        names = [c.name for c in service.courses()]
+        if not names:
+            raise errors.ConfigError("There are no courses to sync; add one with 'contexts add'")
+    elif args.names:
+        names = list(dict.fromkeys(args.names))
+    else:
+        raise errors.ConfigError("Name the courses to sync, or use --all")
+    results: list[SyncResult] = []
+    with _CancelOnInterrupt() as cancel:
+        for name in names:
+            if cancel.is_set():
+                break
+            printer = ProgressPrinter(name, console.err)
+            result = service.sync(
+                name,
+                allow_mass_drop=args.allow_mass_drop,
+                progress=printer,
+                cancel=cancel,
+                trigger="command",
+            )
+            printer.done()
+            results.append(result)
+            if not args.json:
+                console.print(result.summary())
+                if result.held:
+                    shown = result.would_deactivate[:10]
+                    for dropped in shown:
+                        console.print(f"    would drop: {dropped.name or '?'} ({dropped.user_id})")
+                    if len(result.would_deactivate) > len(shown):
+                        console.print(f"    … and {len(result.would_deactivate) - len(shown)} more")
+    if args.json:
+        console.json([r.to_json() for r in results])
+    if any(not r.ok and not r.held for r in results) or len(results) < len(names):
+        return EXIT_FAILED
+    if any(r.held for r in results):
+        return EXIT_HELD
+    return EXIT_OK
+
+
+def cmd_members(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    rows = service.members(
+        args.name, role=parse_role_option(args.role), status=args.status, search=args.search
+    )
+    if args.json:
+        console.json([member_json(r) for r in rows])
+        return EXIT_OK
+    table = [["USER ID", "NAME", "EMAIL", "ROLE", "STATUS"]]
+    for r in rows:
+        name = r.display_name.replace("\n", " ")
+        status = r.status + (" (test user)" if r.test_user else "")
+        table.append([r.user_id, name, r.email or "", r.role, status])
+    _table(table, console)
+    console.err.write(f"{len(rows)} members\n")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    count = service.export(
+        args.name,
+        args.output,
+        role=parse_role_option(args.role),
+        status=args.status,
+        search=args.search,
+    )
+    console.print(f"Exported {count} members of '{args.name}' to {args.output}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    runs = service.history(args.name)
+    if args.json:
+        data = []
+        for run in runs:
+            item = {
+                "started_at": iso(run.started_at),
+                "finished_at": iso(run.finished_at),
+                "outcome": run.outcome,
+                "trigger": run.trigger,
+                "pages": run.pages,
+                "fetched": run.fetched,
+                "added": run.added,
+                "updated": run.updated,
+                "deactivated": run.deactivated,
+                "reactivated": run.reactivated,
+                "active_count": run.active_count,
+                "error": run.error,
+            }
+            if args.changes:
+                item["changes"] = [
+                    {
+                        "change": c.change,
+                        "user_id": c.user_id,
+                        "name": c.name,
+                        "old_role": c.old_role,
+                        "new_role": c.new_role,
+                    }
+                    for c in service.changes(run.id)
+                ]
+            data.append(item)
+        console.json(data)
+        return EXIT_OK
+    for run in runs:
+        console.print(
+            f"{iso(run.started_at)}  {run.outcome:<9} +{run.added} −{run.deactivated} "
+            f"↺{run.reactivated} ~{run.updated}  {run.error or ''}".rstrip()
+        )
+        if args.changes:
+            for c in service.changes(run.id):
+                roles = (
+                    f" {c.old_role or ''}→{c.new_role or ''}" if c.change == "role_changed" else ""
+                )
+                console.print(f"    {c.change:<12} {c.name or '?'} ({c.user_id}){roles}")
+    if not runs:
+        console.print("No syncs yet.")
+    return EXIT_OK
+
+
+def cmd_roles(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    if args.action == "set":
+        try:
+            role = ToolRole.parse(args.tool_role)
+        except ValueError as exc:
+            raise errors.ConfigError(str(exc)) from exc
+        try:
+            changed = service.set_role_rule(args.lti_role, role)
+        except ValueError as exc:
+            raise errors.ConfigError(str(exc)) from exc
+        console.print(f"Mapped {args.lti_role} → {role.value}; {changed} stored members re-mapped.")
+        return EXIT_OK
+    if args.action == "reset":
+        changed = service.reset_role_rules()
+        console.print(f"Restored the default mapping; {changed} stored members re-mapped.")
+        return EXIT_OK
+    mapping = service.role_mapping()
+    table = mapping.table()
+    overrides = set(mapping.overrides)
+    if args.json:
+        console.json(
+            [
+                {"lti_role": k, "tool_role": v.value, "default": k not in overrides}
+                for k, v in sorted(table.items())
+            ]
+        )
+        return EXIT_OK
+    rows = [["LTI ROLE", "TOOL ROLE", ""]]
+    for key, role in sorted(table.items()):
+        changed = "changed" if key in overrides and DEFAULT_RULES.get(key) != role else ""
+        rows.append([key, role.value, changed])
+    _table(rows, console)
+    console.print("Anything else, and members with only institution or system roles: Other.")
+    return EXIT_OK
+
+
+def run_simulator(args: argparse.Namespace, console: Console) -> int:
+    from rostergui.simulator import serve
+
+    return serve(
+        args.host, args.port, latency=args.latency_ms / 1000, churn=args.churn, out=console.out
+    )
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, RosterService, Console], int]] = {
+    "contexts": cmd_contexts,
+    "sync": cmd_sync,
+    "members": cmd_members,
+    "export": cmd_export,
+    "history": cmd_history,
+    "roles": cmd_roles,
+}
+
+
+def run(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    secrets: SecretStore | None = None,
+) -> int:
+    """Parse and run one command; returns the exit status. Never raises (but SystemExit)."""
+    console = Console(out or sys.stdout, err or sys.stderr)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    if command in ("gui", "demo") and not getattr(args, "headless", False):
+        from rostergui.ui.app import run_gui
+
+        return run_gui(args)
+    directory = data_dir(args.data_dir)
+    log_path = setup_logging(directory if command != "simulator" else None, verbose=args.verbose)
+    service: RosterService | None = None
+    try:
+        if command == "simulator":
+            return run_simulator(args, console)
+        if command == "demo":
+            from rostergui.demo import run_headless_demo
+
+            return run_headless_demo(args, console)
+        service = RosterService.open(data_directory=directory, db_url=args.db_url, secrets=secrets)
+        log.info("Running %s against %s", command, describe_url(str(service.engine.url)))
+        return COMMANDS[command](args, service, console)
+    except errors.RosterSyncError as exc:
+        log.error("%s failed: %s (%s)", command, exc.message, exc.detail or "")
+        console.error(exc.message)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        return 130
+    except Exception:
+        log.exception("Unexpected failure in %s", command)
+        where = f"; details are in {log_path}" if log_path else ""
+        console.error(f"unexpected error — this is a bug, please report it{where}")
+        return EXIT_FAILED
+    finally:
+        if service is not None:
+            service.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
