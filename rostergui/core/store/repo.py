@@ -29,7 +29,6 @@ from rostergui.core.store.schema import (
     sync_runs,
 )
 
-
 STALE_RUN_AFTER = timedelta(hours=12)
 
 
