@@ -425,7 +425,7 @@ def cmd_history(args: argparse.Namespace, service: RosterService, console: Conso
     if args.json:
         data = []
         for run in runs:
-            item = {
+            item: dict[str, Any] = {
                 "started_at": iso(run.started_at),
                 "finished_at": iso(run.finished_at),
                 "outcome": run.outcome,
@@ -498,8 +498,8 @@ def cmd_roles(args: argparse.Namespace, service: RosterService, console: Console
         return EXIT_OK
     rows = [["LTI ROLE", "TOOL ROLE", ""]]
     for key, role in sorted(table.items()):
-        changed = "changed" if key in overrides and DEFAULT_RULES.get(key) != role else ""
-        rows.append([key, role.value, changed])
+        note = "changed" if key in overrides and DEFAULT_RULES.get(key) != role else ""
+        rows.append([key, role.value, note])
     _table(rows, console)
     console.print("Anything else, and members with only institution or system roles: Other.")
     return EXIT_OK
