@@ -223,12 +223,15 @@ def _error_details(response: httpx.Response) -> tuple[str, bool]:
     if not isinstance(body, dict):
         return "", False
     details: dict[str, Any] = body["details"] if isinstance(body.get("details"), dict) else {}
-    parts = [
-        str(v)
-        for v in (details.get("description"), details.get("message"), body.get("error"))
-        if isinstance(v, str) and v
-    ]
-    return " / ".join(dict.fromkeys(parts))[:300], bool(details.get("externalError"))
+    described = next(
+        (
+            v
+            for v in (details.get("description"), details.get("message"), body.get("error"))
+            if isinstance(v, str) and v.strip()
+        ),
+        "",
+    )
+    return described.strip()[:300], bool(details.get("externalError"))
 
 
 class LtiaasClient:
