@@ -203,7 +203,7 @@ def test_history_lists_runs_and_changes(cli: Cli, sim: Simulator) -> None:
     cli("sync", "Bio")
     dropped = sim.drop("canvas-bio", count=2)
     cli("sync", "Bio")
-    code, out, _ = cli("history", "Bio", "--json", "--changes")
+    out = cli("history", "Bio", "--json", "--changes")[1]
     runs = json.loads(out)
     assert [r["outcome"] for r in runs] == ["ok", "ok"]
     assert sorted(c["user_id"] for c in runs[0]["changes"]) == sorted(dropped)

@@ -110,8 +110,9 @@ class SyncResult:
             )
         if not self.ok:
             return f"{self.name}: failed — {self.error}"
+        pages = f"{self.pages} page" + ("s" if self.pages != 1 else "")
         return (
-            f"{self.name}: {self.fetched} members on {self.pages} page{'s' if self.pages != 1 else ''}; +{self.added} added, "
+            f"{self.name}: {self.fetched} members on {pages}; +{self.added} added, "
             f"−{self.deactivated} dropped, {self.reactivated} returned, {self.updated} updated; "
             f"{self.active_count} active ({self.seconds:.1f} s)"
         )
