@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from rostergui.core import errors
 from rostergui.core.ltiaas import LtiaasClient, Member
 from rostergui.core.roles import RoleMapping
-from rostergui.core.store import repo
+from rostergui.core.store import bulk, repo
 from rostergui.core.store.db import storage_errors
 from rostergui.core.store.schema import contexts, memberships, people, sync_changes, sync_runs
 
@@ -82,6 +81,9 @@ class SyncResult:
     error: str | None = None
     error_kind: str | None = None
     seconds: float = 0.0
+    #: Wall time spent fetching pages and applying them (for logs and benchmarks).
+    fetch_seconds: float = 0.0
+    apply_seconds: float = 0.0
     run_id: int | None = None
     #: Who a held sync would deactivate (empty otherwise).
     would_deactivate: list[DroppedMember] = field(default_factory=list)
@@ -149,23 +151,17 @@ def fetch_roster(
     return members, pages, fetched, context_id, title
 
 
-def _upsert_people(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert or refresh people; returns user_id → person id for every row given."""
-    if not rows:
-        return {}
-    dialect = conn.dialect.name
-    insert_fn: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_fn(people)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[people.c.platform_id, people.c.user_id],
-        set_={
-            "name": stmt.excluded.name,
-            "given_name": stmt.excluded.given_name,
-            "family_name": stmt.excluded.family_name,
-            "email": stmt.excluded.email,
-        },
-    ).returning(people.c.id, people.c.user_id)
-    return {user_id: pk for pk, user_id in conn.execute(stmt, rows)}
+def _person_ids(conn: Connection, platform_id: str, user_ids: list[str]) -> dict[str, int]:
+    """Person ids for these users of one platform (just inserted or refreshed)."""
+    query = select(people.c.user_id, people.c.id).where(people.c.platform_id == platform_id)
+    if len(user_ids) <= 2000:
+        found: dict[str, int] = {}
+        for start in range(0, len(user_ids), 500):
+            chunk = user_ids[start : start + 500]
+            found.update((u, i) for u, i in conn.execute(query.where(people.c.user_id.in_(chunk))))
+        return found
+    # Many new people: one scan of the platform beats thousands of IN lists.
+    return {u: i for u, i in conn.execute(query)}
 
 
 _STORED_COLUMNS = (
@@ -260,6 +256,7 @@ class SyncEngine:
                     progress=report,
                     cancel=cancel,
                 )
+            result.fetch_seconds = time.monotonic() - started
             report(Progress("applying", result.pages, len(members)))
             self._apply(course, members, result, allow_mass_drop, context_id, title)
         except errors.SyncCancelledError as exc:
@@ -276,6 +273,8 @@ class SyncEngine:
             bug.kind = "bug"
             self._finish_failed(course, result, bug, started)
         result.seconds = time.monotonic() - started
+        if result.fetch_seconds:
+            result.apply_seconds = result.seconds - result.fetch_seconds
         return result
 
     # --- failure ------------------------------------------------------------------------
@@ -452,7 +451,7 @@ class _Plan:
     now: datetime
     platform_id: str
     new_members: list[tuple[Member, str, bool]] = field(default_factory=list)
-    person_updates: list[dict[str, Any]] = field(default_factory=list)
+    person_updates: list[tuple[Any, ...]] = field(default_factory=list)
     membership_updates: list[dict[str, Any]] = field(default_factory=list)
     changes: list[tuple[int, str, str | None, str | None]] = field(default_factory=list)
     deactivations: list[DroppedMember] = field(default_factory=list)
@@ -525,13 +524,7 @@ class _Plan:
             )
             if person_changed:
                 plan.person_updates.append(
-                    {
-                        "p": pid,
-                        "name": member.name,
-                        "given_name": member.given_name,
-                        "family_name": member.family_name,
-                        "email": member.email,
-                    }
+                    (member.name, member.given_name, member.family_name, member.email, pid)
                 )
             role_changed = mapped.role.value != role
             data_changed = (
@@ -578,86 +571,91 @@ class _Plan:
         title: str | None,
     ) -> None:
         now = self.now
+        stamp = bulk.timestamp(conn, now)
         if self.new_members:
-            ids = _upsert_people(
+            bulk.insert_rows(
                 conn,
+                people,
+                ("platform_id", "user_id", "name", "given_name", "family_name", "email"),
                 [
-                    {
-                        "platform_id": self.platform_id,
-                        "user_id": m.user_id,
-                        "name": m.name,
-                        "given_name": m.given_name,
-                        "family_name": m.family_name,
-                        "email": m.email,
-                    }
+                    (self.platform_id, m.user_id, m.name, m.given_name, m.family_name, m.email)
                     for m, _role, _test in self.new_members
                 ],
+                conflict=("platform_id", "user_id"),
+                update=("name", "given_name", "family_name", "email"),
             )
-            conn.execute(
-                insert(memberships),
+            ids = _person_ids(conn, self.platform_id, [m.user_id for m, _r, _t in self.new_members])
+            bulk.insert_rows(
+                conn,
+                memberships,
+                (
+                    "context_pk",
+                    "person_id",
+                    "lti_roles",
+                    "role",
+                    "test_user",
+                    "lms_status",
+                    "status",
+                    "present",
+                    "first_seen_at",
+                    "last_seen_at",
+                    "deactivated_at",
+                ),
                 [
-                    {
-                        "context_pk": course.id,
-                        "person_id": ids[m.user_id],
-                        "lti_roles": repo.join_roles(m.roles),
-                        "role": role,
-                        "test_user": test,
-                        "lms_status": m.status,
-                        "status": "active" if m.status == "Active" else "inactive",
-                        "present": True,
-                        "first_seen_at": now,
-                        "last_seen_at": now,
-                        "deactivated_at": None if m.status == "Active" else now,
-                    }
+                    (
+                        course.id,
+                        ids[m.user_id],
+                        "\n".join(m.roles),
+                        role,
+                        test,
+                        m.status,
+                        "active" if m.status == "Active" else "inactive",
+                        True,
+                        stamp,
+                        stamp,
+                        None if m.status == "Active" else stamp,
+                    )
                     for m, role, test in self.new_members
                 ],
             )
             self.changes.extend(
                 (ids[m.user_id], "added", None, role) for m, role, _test in self.new_members
             )
-        if self.person_updates:
-            conn.execute(
-                update(people)
-                .where(people.c.id == bindparam("p"))
-                .values(
-                    name=bindparam("name"),
-                    given_name=bindparam("given_name"),
-                    family_name=bindparam("family_name"),
-                    email=bindparam("email"),
-                ),
-                self.person_updates,
-            )
-        # Rows differ in which columns they set; group by key set for executemany.
+        bulk.update_rows(
+            conn,
+            people,
+            ("name", "given_name", "family_name", "email"),
+            ("id",),
+            self.person_updates,
+        )
+        # Rows differ in which columns they set; group them by column set for executemany.
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in self.membership_updates:
-            groups.setdefault(tuple(sorted(row)), []).append(row)
-        for keys, rows in groups.items():
-            binds: dict[str, Any] = {k: bindparam(f"v_{k}") for k in keys if k != "p"}
-            params = [{("p" if k == "p" else f"v_{k}"): v for k, v in r.items()} for r in rows]
-            conn.execute(
-                update(memberships)
-                .where(
-                    and_(
-                        memberships.c.context_pk == course.id,
-                        memberships.c.person_id == bindparam("p"),
-                    )
-                )
-                .values(**binds),
-                params,
-            )
-        if self.changes and run_id is not None:
-            conn.execute(
-                insert(sync_changes),
+            groups.setdefault(tuple(sorted(k for k in row if k != "p")), []).append(row)
+        for columns, rows in groups.items():
+            bulk.update_rows(
+                conn,
+                memberships,
+                columns,
+                ("context_pk", "person_id"),
                 [
-                    {
-                        "run_id": run_id,
-                        "person_id": pid,
-                        "change": change,
-                        "old_role": old,
-                        "new_role": new,
-                    }
-                    for pid, change, old, new in self.changes
+                    (
+                        *(
+                            bulk.timestamp(conn, v) if isinstance(v, datetime) else v
+                            for v in (r[c] for c in columns)
+                        ),
+                        course.id,
+                        r["p"],
+                    )
+                    for r in rows
                 ],
+            )
+        if run_id is not None:
+            bulk.insert_rows(
+                conn,
+                sync_changes,
+                ("run_id", "person_id", "change", "old_role", "new_role"),
+                [(run_id, pid, change, old, new) for pid, change, old, new in self.changes],
             )
         course_values: dict[str, Any] = {
             "last_synced_at": now,

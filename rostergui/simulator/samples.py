@@ -384,11 +384,11 @@ def _canvas_large(seed: int) -> SimCourse:
     )
 
 
-def _mooc_100k(seed: int) -> SimCourse:
-    slug = "mooc-100k"
+def mooc_course(seed: int = 7, count: int = 100_000, slug: str = "mooc-100k") -> SimCourse:
+    """A generated MOOC of ``count`` members (the benchmark sizes its courses with this)."""
     source = MemberSource(
         salt=f"{seed}:{slug}",
-        count=100_000,
+        count=count,
         id_style="serial",
         email_domain="learners.mooc.sim.example",
         staff=((3, (INSTRUCTOR,)), (12, (INSTRUCTOR, TEACHING_ASSISTANT))),
@@ -457,6 +457,6 @@ def sample_courses(seed: int = 7) -> list[SimCourse]:
         _bb_history(seed),
         _edx_data(seed),
         _canvas_large(seed),
-        _mooc_100k(seed),
+        mooc_course(seed),
         _no_roster(seed),
     ]

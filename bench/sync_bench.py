@@ -1,0 +1,217 @@
+"""Sync benchmark: RosterSync's full sync against the bare transport floor, side by side.
+
+The simulator runs in its own process (as LTIAAS would be another machine) and each measured
+sync runs in a fresh child process, so its peak memory is its own. Every figure is the median
+of several alternating runs in one session, and each target is a *ratio* to a bare loop that
+only GETs the same pages with httpx and parses the JSON: absolute times drift on a shared
+machine, ratios measured together hold.
+
+    python bench/sync_bench.py            # full sizes (100,000 members, 1,000 pages)
+    python bench/sync_bench.py --quick    # small sizes: checks that it runs, not how fast
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+PAGE = 100
+
+
+def _serve(sizes: list[int], latency: float, port_queue: Any, stop: Any) -> None:
+    from rostergui.simulator import Simulator
+    from rostergui.simulator.samples import mooc_course
+
+    courses = [mooc_course(count=n, slug=f"mooc-{n}") for n in sizes]
+    sim = Simulator(courses=courses, latency=latency)
+    sim.start("127.0.0.1", 0)
+    keys = {c.slug: c.service_key for c in courses}
+    port_queue.put((sim.base_url, sim.api_key, keys))
+    stop.wait()
+    sim.stop()
+
+
+@dataclass
+class SimProcess:
+    base_url: str
+    api_key: str
+    keys: dict[str, str]
+    process: multiprocessing.process.BaseProcess
+    stop: Any
+
+    def close(self) -> None:
+        self.stop.set()
+        self.process.join(10)
+
+
+def start_sim(sizes: list[int], latency: float) -> SimProcess:
+    ctx = multiprocessing.get_context("spawn")
+    queue, stop = ctx.Queue(), ctx.Event()
+    process = ctx.Process(target=_serve, args=(sizes, latency, queue, stop), daemon=True)
+    process.start()
+    base_url, api_key, keys = queue.get(timeout=120)
+    return SimProcess(base_url, api_key, keys, process, stop)
+
+
+# --- child side ----------------------------------------------------------------------------
+
+
+def child_bare(base_url: str, api_key: str, key: str) -> dict[str, float]:
+    """The floor: GET every page through LTIAAS's ?url= paging and parse the JSON."""
+    import httpx
+
+    headers = {"Authorization": f"SERVICE-AUTH-V1 {api_key}:{key}"}
+    started = time.perf_counter()
+    members = pages = 0
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+        params: dict[str, Any] = {"limit": PAGE}
+        while True:
+            body = client.get("/api/memberships", params=params).json()
+            pages += 1
+            members += len(body["members"])
+            if not body.get("next"):
+                break
+            params = {"url": body["next"]}
+    return {"seconds": time.perf_counter() - started, "pages": pages, "members": members}
+
+
+def child_sync(base_url: str, api_key: str, key: str, runs: int) -> dict[str, Any]:
+    """Full syncs (first, then unchanged re-syncs) on a fresh database."""
+    from rostergui.core.secrets import MemoryKeyring, SecretStore
+    from rostergui.core.service import ConnectionCheck, RosterService
+
+    with tempfile.TemporaryDirectory() as directory:
+        service = RosterService.open(data_directory=directory,
+                                     secrets=SecretStore(MemoryKeyring()))
+        check = ConnectionCheck("https://bench.example", None, "ctx", "Bench", None, None, True)
+        service.add_course("bench", base_url, api_key, service_key=key, check=check)
+        results = []
+        for _ in range(runs):
+            result = service.sync("bench")
+            if not result.ok:
+                raise SystemExit(f"sync failed: {result.error}")
+            results.append({"seconds": result.seconds, "fetch": result.fetch_seconds,
+                            "apply": result.apply_seconds, "added": result.added})
+        service.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"runs": results, "peak_mb": peak_mb}
+
+
+def run_child(mode: str, sim: SimProcess, slug: str, runs: int = 1) -> dict[str, Any]:
+    args = [sys.executable, str(Path(__file__).resolve()), "--child", mode, sim.base_url,
+            sim.api_key, sim.keys[slug], str(runs)]
+    done = subprocess.run(args, capture_output=True, text=True, check=False, timeout=1800)
+    if done.returncode != 0:
+        raise SystemExit(f"child {mode} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# --- parent side ---------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def measure(sim: SimProcess, slug: str, repeats: int) -> dict[str, Any]:
+    """Alternate bare loops and syncs so drift hits both alike."""
+    run_child("bare", sim, slug)  # warm the simulator's page cache
+    bare, first, again, fetch, apply_, peaks = [], [], [], [], [], []
+    for _ in range(repeats):
+        bare.append(run_child("bare", sim, slug)["seconds"])
+        synced = run_child("sync", sim, slug, runs=2)
+        first.append(synced["runs"][0]["seconds"])
+        fetch.append(synced["runs"][0]["fetch"])
+        apply_.append(synced["runs"][0]["apply"])
+        again.append(synced["runs"][1]["seconds"])
+        peaks.append(synced["peak_mb"])
+    return {
+        "bare": median(bare),
+        "first": median(first),
+        "first_fetch": median(fetch),
+        "first_apply": median(apply_),
+        "resync": median(again),
+        "peak_mb": max(peaks),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", type=Path, help="write the Markdown table here")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        mode, base_url, api_key, key, runs = args.child
+        data = (child_bare(base_url, api_key, key) if mode == "bare"
+                else child_sync(base_url, api_key, key, int(runs)))
+        print(json.dumps(data))
+        return 0
+
+    sizes = [1_000, 2_000, 5_000] if args.quick else [10_000, 50_000, 100_000]
+    repeats = 1 if args.quick else args.repeats
+    largest = sizes[-1]
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    say(f"Sync benchmark — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{'quick' if args.quick else 'full'} mode, median of {repeats}")
+    say()
+    sim = start_sim(sizes, 0.0)
+    try:
+        results = {n: measure(sim, f"mooc-{n}", repeats) for n in sizes}
+    finally:
+        sim.close()
+    lat_size = sizes[0] if args.quick else largest
+    slow = start_sim([lat_size], 0.02)
+    try:
+        latency = measure(slow, f"mooc-{lat_size}", 1 if args.quick else 2)
+    finally:
+        slow.close()
+
+    big = results[largest]
+    say("| measurement | members | bare loop | RosterSync | ratio | target |")
+    say("|---|---:|---:|---:|---:|---|")
+    say(f"| first sync | {largest:,} | {big['bare']:.2f} s | {big['first']:.2f} s "
+        f"(fetch {big['first_fetch']:.2f} + apply {big['first_apply']:.2f}) | "
+        f"{big['first'] / big['bare']:.2f}× | ≤ 1.5× |")
+    say(f"| re-sync, unchanged | {largest:,} | {big['bare']:.2f} s | {big['resync']:.2f} s | "
+        f"{big['resync'] / big['bare']:.2f}× | ≤ 1.3× |")
+    say(f"| first sync, +20 ms per page | {lat_size:,} | {latency['bare']:.2f} s | "
+        f"{latency['first']:.2f} s | {latency['first'] / latency['bare']:.2f}× | ≤ 1.1× |")
+    say()
+    say("| members | peak RSS of a headless sync | per 1,000 members |")
+    say("|---:|---:|---:|")
+    for n in sizes:
+        peak = results[n]["peak_mb"]
+        say(f"| {n:,} | {peak:.0f} MB | {peak / n * 1000:.2f} MB |")
+    say()
+    say(f"Target: peak ≤ 250 MB at {largest:,} members, growing less than linearly.")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
