@@ -41,8 +41,9 @@ class Cli:
             env["ROSTERGUI_LTIK"] = course.ltik
         else:
             env["ROSTERGUI_SERVICE_KEY"] = course.service_key
-        code, out, err = self("contexts", "add", "--name", name, "--base-url", sim.base_url,
-                              env=env)
+        code, out, err = self(
+            "contexts", "add", "--name", name, "--base-url", sim.base_url, env=env
+        )
         assert code == 0, err
         assert f"Added '{name}'" in out
 
@@ -63,14 +64,35 @@ def test_add_sync_list_members_export_remove(
     assert code == 0, err
     results = json.loads(out)
     assert [r["name"] for r in results] == ["Bio", "Chem"]
-    assert set(results[0]) == {"name", "ok", "held", "pages", "fetched", "added", "updated",
-                               "deactivated", "reactivated", "active_count", "error", "seconds"}
+    assert set(results[0]) == {
+        "name",
+        "ok",
+        "held",
+        "pages",
+        "fetched",
+        "added",
+        "updated",
+        "deactivated",
+        "reactivated",
+        "active_count",
+        "error",
+        "seconds",
+    }
     assert all(r["ok"] and r["error"] is None for r in results)
 
     code, out, _ = cli("contexts", "list", "--json")
     listed = {c["name"]: c for c in json.loads(out)}
-    assert set(listed["Bio"]) == {"name", "base_url", "context_id", "title", "last_synced_at",
-                                  "last_status", "last_error", "member_count", "active_count"}
+    assert set(listed["Bio"]) == {
+        "name",
+        "base_url",
+        "context_id",
+        "title",
+        "last_synced_at",
+        "last_status",
+        "last_error",
+        "member_count",
+        "active_count",
+    }
     assert listed["Bio"]["last_status"] == "ok"
     assert listed["Bio"]["last_synced_at"].endswith("Z")
     assert listed["Chem"]["title"] == "Chimie générale"
@@ -79,9 +101,19 @@ def test_add_sync_list_members_export_remove(
     members = json.loads(out)
     assert members and all(m["role"] == "Learner" for m in members)
     assert all(isinstance(m["user_id"], str) for m in members)
-    assert set(members[0]) == {"user_id", "name", "given_name", "family_name", "email", "role",
-                               "lti_roles", "status", "test_user", "first_seen_at",
-                               "last_seen_at"}
+    assert set(members[0]) == {
+        "user_id",
+        "name",
+        "given_name",
+        "family_name",
+        "email",
+        "role",
+        "lti_roles",
+        "status",
+        "test_user",
+        "first_seen_at",
+        "last_seen_at",
+    }
 
     target = tmp_path / "bio.csv"
     code, out, _ = cli("export", "Bio", "--output", str(target), "--status", "all")
@@ -106,8 +138,10 @@ def test_removing_the_last_course_removes_every_secret(
 
 
 def test_held_sync_exits_3_and_names_who_would_go(cli: Cli, sim: Simulator) -> None:
-    sim.replace_roster("canvas-bio", [{"userId": str(i), "roles": [M + "Learner"],
-                                       "name": f"P{i}"} for i in range(30)])
+    sim.replace_roster(
+        "canvas-bio",
+        [{"userId": str(i), "roles": [M + "Learner"], "name": f"P{i}"} for i in range(30)],
+    )
     cli.add(sim, "canvas-bio", "Bio")
     assert cli("sync", "Bio")[0] == 0
     sim.replace_roster("canvas-bio", [])
@@ -134,12 +168,21 @@ def test_failed_sync_exits_1_and_still_prints_json(cli: Cli, sim: Simulator) -> 
 @pytest.mark.parametrize(
     ("argv", "env", "message"),
     [
-        (["contexts", "add", "--name", "X", "--base-url", "https://tool.example"], {},
-         "ROSTERGUI_API_KEY"),
-        (["contexts", "add", "--name", "X", "--base-url", "https://tool.example"],
-         {"ROSTERGUI_API_KEY": "k"}, "ROSTERGUI_SERVICE_KEY or ROSTERGUI_LTIK"),
-        (["contexts", "add", "--name", "X", "--base-url", "http://tool.example"],
-         {"ROSTERGUI_API_KEY": "k", "ROSTERGUI_SERVICE_KEY": "s"}, "https"),
+        (
+            ["contexts", "add", "--name", "X", "--base-url", "https://tool.example"],
+            {},
+            "ROSTERGUI_API_KEY",
+        ),
+        (
+            ["contexts", "add", "--name", "X", "--base-url", "https://tool.example"],
+            {"ROSTERGUI_API_KEY": "k"},
+            "ROSTERGUI_SERVICE_KEY or ROSTERGUI_LTIK",
+        ),
+        (
+            ["contexts", "add", "--name", "X", "--base-url", "http://tool.example"],
+            {"ROSTERGUI_API_KEY": "k", "ROSTERGUI_SERVICE_KEY": "s"},
+            "https",
+        ),
         (["sync", "Nope"], {}, "failed"),
         (["members", "Nope"], {}, "No course named 'Nope'"),
         (["sync"], {}, "Name the courses"),
@@ -156,9 +199,18 @@ def test_errors_are_one_clear_line(
 
 
 def test_wrong_api_key_saves_nothing(cli: Cli, sim: Simulator) -> None:
-    code, _, err = cli("contexts", "add", "--name", "Bio", "--base-url", sim.base_url,
-                       env={"ROSTERGUI_API_KEY": "wrong",
-                            "ROSTERGUI_SERVICE_KEY": sim.course("canvas-bio").service_key})
+    code, _, err = cli(
+        "contexts",
+        "add",
+        "--name",
+        "Bio",
+        "--base-url",
+        sim.base_url,
+        env={
+            "ROSTERGUI_API_KEY": "wrong",
+            "ROSTERGUI_SERVICE_KEY": sim.course("canvas-bio").service_key,
+        },
+    )
     assert code == 1
     assert "refused" in err and "Invalid API key" in err
     assert "wrong" not in err
@@ -173,9 +225,15 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
 
 def test_no_keyring_is_a_clear_message(cli: Cli, sim: Simulator) -> None:
     keyring.set_keyring(fail.Keyring())
-    code, _, err = cli("contexts", "add", "--name", "Bio", "--base-url", sim.base_url,
-                       env={"ROSTERGUI_API_KEY": DEFAULT_API_KEY,
-                            "ROSTERGUI_SERVICE_KEY": "x"})
+    code, _, err = cli(
+        "contexts",
+        "add",
+        "--name",
+        "Bio",
+        "--base-url",
+        sim.base_url,
+        env={"ROSTERGUI_API_KEY": DEFAULT_API_KEY, "ROSTERGUI_SERVICE_KEY": "x"},
+    )
     assert code == 1
     assert "No system keyring" in err
     assert json.loads(cli("contexts", "list", "--json")[1]) == []
@@ -192,8 +250,11 @@ def test_roles_set_remaps_stored_members(cli: Cli, sim: Simulator) -> None:
     assert json.loads(cli("members", "Bio", "--role", "TA", "--json")[1]) == []
     listing = json.loads(cli("roles", "list", "--json")[1])
     rule = next(r for r in listing if r["lti_role"] == "Instructor#TeachingAssistant")
-    assert rule == {"lti_role": "Instructor#TeachingAssistant", "tool_role": "Instructor",
-                    "default": False}
+    assert rule == {
+        "lti_role": "Instructor#TeachingAssistant",
+        "tool_role": "Instructor",
+        "default": False,
+    }
     assert cli("roles", "reset")[0] == 0
     assert len(json.loads(cli("members", "Bio", "--role", "TA", "--json")[1])) == len(tas)
 
@@ -223,8 +284,14 @@ def test_version_and_a_real_process_with_a_file_keyring(tmp_path: Path, sim: Sim
     env.pop("ROSTERGUI_DB_URL", None)
 
     def call(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "rostergui", *argv], env=env,
-                              capture_output=True, text=True, timeout=120, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "rostergui", *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     version = call("--version")
     assert version.returncode == 0 and version.stdout.startswith("RosterSync ")
@@ -234,3 +301,29 @@ def test_version_and_a_real_process_with_a_file_keyring(tmp_path: Path, sim: Sim
     assert synced.returncode == 0, synced.stderr
     assert json.loads(synced.stdout)[0]["added"] > 100
     assert "Bio: page" in synced.stderr or "Bio: saving" in synced.stderr  # progress on stderr
+
+
+def test_remove_keeping_the_roster_archives_it(cli: Cli, sim: Simulator) -> None:
+    cli.add(sim, "canvas-bio", "Bio")
+    cli("sync", "Bio")
+    assert cli("contexts", "remove", "Bio", "--keep-roster")[0] == 0
+    assert json.loads(cli("contexts", "list", "--json")[1]) == []
+    members = json.loads(cli("members", "Bio", "--json", "--status", "all")[1])
+    assert len(members) > 100  # still readable and exportable
+    code, _, err = cli("sync", "Bio")
+    assert code == 1
+    code, _, err = cli(
+        "contexts",
+        "add",
+        "--name",
+        "Bio",
+        "--base-url",
+        sim.base_url,
+        env={
+            "ROSTERGUI_API_KEY": DEFAULT_API_KEY,
+            "ROSTERGUI_SERVICE_KEY": sim.course("canvas-bio").service_key,
+        },
+    )
+    assert code == 1 and "kept for reference" in err
+    assert cli("contexts", "remove", "Bio")[0] == 0
+    assert cli("members", "Bio")[0] == 1

@@ -249,6 +249,8 @@ class RosterService:
         its LTIAAS host."""
         course = self.course(name)
         self.secrets.delete_course_secrets(course.uid)
+        # Removing an already archived course deletes the roster it kept.
+        keep_roster = keep_roster and course.archived_at is None
         with self._write("removing the course") as conn:
             repo.remove_course(conn, course.id, keep_roster=keep_roster)
         if not any(c.base_url == course.base_url for c in self.courses()):

@@ -194,6 +194,11 @@ def add_course(
     if not name:
         raise errors.ConfigError("Give the course a name")
     existing = find_course(conn, name)
+    if existing is not None and existing.archived_at is not None:
+        raise errors.ConfigError(
+            f"The removed course '{name}' is still kept for reference; choose another name, "
+            f"or delete its roster with 'contexts remove \"{name}\"'"
+        )
     if existing is not None:
         raise errors.ConfigError(
             f"A course named '{name}' already exists; choose another name or remove it first"
