@@ -232,7 +232,7 @@ def test_malformed_json_is_a_clear_error(respx_mock: respx.MockRouter) -> None:
 def test_wrong_shapes_are_rejected(respx_mock: respx.MockRouter, body: object) -> None:
     respx_mock.get(f"{BASE}/api/memberships").respond(200, content=json.dumps(body).encode())
     with make_client() as client, pytest.raises(errors.MalformedResponseError):
-        client.fetch_page()
+        client.fetch_page().members  # noqa: B018 - parsing is the point
 
 
 def test_timeouts_are_retried_then_reported(respx_mock: respx.MockRouter) -> None:

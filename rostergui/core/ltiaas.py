@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -52,9 +52,12 @@ class Credentials:
         return f"SERVICE-AUTH-V1 {self.api_key}:{self.secret}"
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """One roster entry as the LMS sent it, normalised (user id always a string)."""
+class Member(NamedTuple):
+    """One roster entry as the LMS sent it, normalised (user id always a string).
+
+    A named tuple: a 100,000-member roster builds 100,000 of these, and tuples are the
+    cheapest immutable records Python has.
+    """
 
     user_id: str
     roles: tuple[str, ...]
@@ -67,11 +70,19 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class RosterPage:
-    members: list[Member]
+    """One page as received. Members stay raw until :meth:`members` is called, so a sync can
+    parse them on another thread while the next page is on its way."""
+
+    raw_members: list[Any]
     next_url: str | None
     context_id: str | None
     context_title: str | None
     page_url: str | None
+    where: str
+
+    @property
+    def members(self) -> list[Member]:
+        return [parse_member(m, self.where) for m in self.raw_members]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +142,7 @@ def normalise_base_url(url: str) -> str:
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
+    if value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
@@ -167,15 +176,18 @@ def parse_member(raw: Any, where: str) -> Member:
             "was changed — try again later or contact LTIAAS support"
         )
     status = raw.get("status")
-    status = status.strip().capitalize() if isinstance(status, str) and status.strip() else "Active"
+    if status != "Active":
+        status = (
+            status.strip().capitalize() if isinstance(status, str) and status.strip() else "Active"
+        )
     return Member(
-        user_id=str(_text(user_id)),
-        roles=tuple(roles),
-        status=status,
-        name=_text(raw.get("name")),
-        given_name=_text(_field(raw, "givenName", "given_name")),
-        family_name=_text(_field(raw, "familyName", "family_name")),
-        email=_text(raw.get("email")),
+        user_id if isinstance(user_id, str) else str(_text(user_id)),
+        tuple(roles),
+        status,
+        _text(raw.get("name")),
+        _text(_field(raw, "givenName", "given_name")),
+        _text(_field(raw, "familyName", "family_name")),
+        _text(raw.get("email")),
     )
 
 
@@ -189,13 +201,13 @@ def parse_page(body: Any, where: str) -> RosterPage:
     if next_url is not None and not (isinstance(next_url, str) and next_url.strip()):
         next_url = None
     context: dict[str, Any] = body["context"] if isinstance(body.get("context"), dict) else {}
-    members = [parse_member(m, where) for m in body["members"]]
     return RosterPage(
-        members=members,
+        raw_members=body["members"],
         next_url=next_url,
         context_id=_text(context.get("id")),
         context_title=_text(context.get("title")),
         page_url=_text(body.get("id")),
+        where=where,
     )
 
 

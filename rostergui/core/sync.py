@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from rostergui.core import errors
 from rostergui.core.ltiaas import LtiaasClient, Member
+from rostergui.core.prefetch import prefetch
 from rostergui.core.roles import RoleMapping
 from rostergui.core.store import bulk, repo
 from rostergui.core.store.db import storage_errors
@@ -136,11 +137,12 @@ def fetch_roster(
     members: dict[str, Member] = {}
     pages = fetched = 0
     context_id = title = None
-    for page in client.iter_pages(limit=page_size, resource_link_id=resource_link_id):
+    walk = client.iter_pages(limit=page_size, resource_link_id=resource_link_id)
+    for page in prefetch(walk, name="roster-fetch"):
         if cancel.is_set():
             raise errors.SyncCancelledError()
         pages += 1
-        fetched += len(page.members)
+        fetched += len(page.raw_members)
         for member in page.members:
             members[member.user_id] = member
         context_id = context_id or page.context_id

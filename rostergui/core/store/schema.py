@@ -95,7 +95,6 @@ memberships = Table(
     Column("last_seen_at", DateTime, nullable=False),
     Column("deactivated_at", DateTime, nullable=True),
 )
-Index("ix_memberships_context_status", memberships.c.context_pk, memberships.c.status)
 
 sync_runs = Table(
     "sync_runs",

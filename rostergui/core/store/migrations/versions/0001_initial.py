@@ -73,7 +73,6 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sa.DateTime, nullable=False),
         sa.Column("deactivated_at", sa.DateTime, nullable=True),
     )
-    op.create_index("ix_memberships_context_status", "memberships", ["context_pk", "status"])
     op.create_table(
         "sync_runs",
         sa.Column("id", sa.Integer, primary_key=True),
