@@ -9,23 +9,36 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LANG", "C.UTF-8")
 
+import uuid
+
 import keyring
 import pytest
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy.engine import make_url
 
 from rostergui.core.ltiaas import RetryPolicy
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import ClientOptions, RosterService
+from rostergui.core.store.schema import metadata
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
 
 FAST_RETRY = RetryPolicy(attempts=3, total_seconds=10, base_delay=0.01, max_delay=0.05)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--db-url",
-        default=os.environ.get("ROSTERGUI_TEST_DB_URL"),
-        help="run the store/sync/CLI tests against this database server URL as well",
-    )
+#: A PostgreSQL server to run the database tests against as well as SQLite (the CI starts one
+#: with scripts/pg-test-server.sh). Each test gets a database of its own, dropped afterwards.
+PG_URL = os.environ.get("ROSTERGUI_TEST_PG_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("db_backend", BACKENDS)
+
+
+@pytest.fixture
+def db_backend() -> str:  # replaced by the parametrisation above
+    return "sqlite"
 
 
 @pytest.fixture
@@ -44,8 +57,37 @@ def secrets(memory_keyring: MemoryKeyring) -> SecretStore:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'roster.db'}"
+
+
+@pytest.fixture
+def db_url(db_backend: str, sqlite_url: str) -> Iterator[str]:
+    """A fresh, empty database on each backend under test."""
+    if db_backend == "sqlite":
+        yield sqlite_url
+        return
+    assert PG_URL is not None
+    name = f"rs_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def database_text(engine: Engine) -> str:
+    """Every value in every table as text: to check that no secret was ever stored."""
+    chunks = []
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(select(table)):
+                chunks.append(repr(tuple(row)))
+    return "\n".join(chunks)
 
 
 @pytest.fixture

@@ -49,8 +49,14 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring) -> Cli:
-    monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
+def cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, db_url: str
+) -> Cli:
+    """The command line on the default SQLite file in its data directory, or on PostgreSQL."""
+    if db_url.startswith("postgresql"):
+        monkeypatch.setenv("ROSTERGUI_DB_URL", db_url)
+    else:
+        monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
     return Cli(tmp_path / "data", monkeypatch)
 
 

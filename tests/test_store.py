@@ -39,8 +39,8 @@ def test_opening_twice_is_harmless_and_keeps_rows(db_url: str) -> None:
     engine.dispose()
 
 
-def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db_url: str) -> None:
-    engine = open_database(db_url)
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url: str) -> None:
+    engine = open_database(sqlite_url)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000

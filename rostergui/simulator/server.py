@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,9 +118,15 @@ class _Exchange:
     status: int = 0
     course: str | None = None
     page: int | None = None
+    #: Called just before the answer goes out, so a client never sees an answer whose
+    #: request is not in the log yet.
+    on_send: Callable[[], None] | None = None
 
     def send(self, h: _Handler, response: _Response) -> None:
         self.status = response.status
+        if self.on_send is not None:
+            self.on_send()
+            self.on_send = None
         h.send_json(response)
 
 
@@ -433,16 +439,9 @@ class Simulator:
                 h.close_connection = True
         auth = h.headers.get("Authorization")
         ex = _Exchange()
-        try:
-            self._route(h, ex, method, parts.path, query, auth)
-        except Exception:
-            if ex.status:
-                raise
-            log.exception("Simulator failed to answer %s %s", method, raw_path)
-            h.close_connection = True
-            ex.send(h, _Response(500, _INTERNAL_ERROR))
-        finally:
-            record = RequestRecord(
+
+        def record() -> None:
+            entry = RequestRecord(
                 method=method,
                 path=raw_path,
                 query=query,
@@ -452,7 +451,20 @@ class Simulator:
                 page=ex.page,
             )
             with self._lock:
-                self._log.append(record)
+                self._log.append(entry)
+
+        ex.on_send = record
+        try:
+            self._route(h, ex, method, parts.path, query, auth)
+        except Exception:
+            if ex.status:
+                raise
+            log.exception("Simulator failed to answer %s %s", method, raw_path)
+            h.close_connection = True
+            ex.send(h, _Response(500, _INTERNAL_ERROR))
+        finally:
+            if ex.on_send is not None:  # no answer was sent (a dropped connection)
+                ex.on_send()
 
     def _route(
         self,
