@@ -48,7 +48,21 @@ run_tests() {
   export QT_QPA_PLATFORM=offscreen LANG=C.UTF-8
   echo "== ruff"; .venv/bin/ruff check .
   echo "== mypy"; .venv/bin/mypy
-  echo "== pytest"; .venv/bin/pytest "$@"
+  # A throw-away PostgreSQL server: the database tests run on it as well as on SQLite.
+  eval "$(bash scripts/pg-test-server.sh start)"
+  trap 'bash scripts/pg-test-server.sh stop' EXIT
+  # A private home, so the test keyring never touches the developer's own.
+  test_home=$(mktemp -d)
+  echo "== pytest"
+  if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
+    # A real Secret Service (GNOME Keyring) on a private D-Bus session for the keyring tests.
+    HOME="$test_home" ROSTERGUI_REQUIRE_REAL_KEYRING=1 dbus-run-session -- bash -c '
+      printf "%s" test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      exec .venv/bin/pytest "$@"' pytest "$@"
+  else
+    echo "(no dbus-run-session/gnome-keyring: the real-keyring tests are skipped)"
+    HOME="$test_home" .venv/bin/pytest "$@"
+  fi
 }
 
 case "$task" in

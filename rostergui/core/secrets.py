@@ -12,9 +12,11 @@ with the log redactor, so even a third-party library's log line cannot leak it.
 from __future__ import annotations
 
 import logging
+import os
 
 import keyring
 import keyring.backend
+import keyring.core
 import keyring.errors
 
 from rostergui.core import errors
@@ -34,6 +36,21 @@ _NO_KEYRING_HELP = (
 def backend_name(backend: keyring.backend.KeyringBackend | None = None) -> str:
     chosen = backend or keyring.get_keyring()
     return f"{type(chosen).__module__}.{type(chosen).__name__}"
+
+
+def _is_file_fallback(backend: keyring.backend.KeyringBackend) -> bool:
+    """keyrings.alt's file backends: plain text (base64) or weakly encrypted files. keyring
+    picks them on its own when nothing better exists; RosterSync only uses them on request."""
+    return type(backend).__module__.startswith("keyrings.alt")
+
+
+def _explicitly_chosen() -> bool:
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    try:
+        return keyring.core.load_config() is not None
+    except Exception:  # a broken keyringrc is not a choice
+        return False
 
 
 def _is_usable(backend: keyring.backend.KeyringBackend) -> bool:
@@ -61,9 +78,19 @@ class SecretStore:
         return backend_name(self.backend)
 
     def check(self) -> None:
-        """Raise :class:`KeyringUnavailableError` unless a real backend is there."""
-        if not _is_usable(self.backend):
+        """Raise :class:`KeyringUnavailableError` unless a real backend is there.
+
+        A file keyring that keyring fell back to by itself is refused: secrets would sit in a
+        file in clear text without the admin having chosen that.
+        """
+        backend = self.backend
+        if not _is_usable(backend):
             raise errors.KeyringUnavailableError(_NO_KEYRING_HELP)
+        if self._backend is None and _is_file_fallback(backend) and not _explicitly_chosen():
+            raise errors.KeyringUnavailableError(
+                "Only a plain file keyring was found, which would store secrets unprotected; "
+                + _NO_KEYRING_HELP[_NO_KEYRING_HELP.index("start or unlock") :]
+            )
 
     # --- keys ----------------------------------------------------------------------------
 
