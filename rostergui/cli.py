@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("gui", help="open the window (the default)")
+    info = sub.add_parser("info", help="show version, data folder, database and keyring")
+    info.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="open the window on built-in sample courses")
     demo.add_argument("--headless", action="store_true", help="sync the samples and print")
 
@@ -505,6 +507,39 @@ def cmd_roles(args: argparse.Namespace, service: RosterService, console: Console
     return EXIT_OK
 
 
+def cmd_info(args: argparse.Namespace, console: Console) -> int:
+    """What an admin (or a support request) needs to know about this installation."""
+    import platform
+
+    from PySide6 import __version__ as pyside_version
+
+    store = SecretStore()
+    try:
+        store.check()
+        keyring_state = "usable"
+    except errors.RosterSyncError as exc:
+        keyring_state = exc.message
+    directory = data_dir(args.data_dir)
+    db = args.db_url or f"sqlite:///{directory / 'rostersync.db'}"
+    data = {
+        "version": __version__,
+        "python": platform.python_version(),
+        "qt": pyside_version,
+        "platform": platform.platform(),
+        "frozen": bool(getattr(sys, "frozen", False)),
+        "data_dir": str(directory),
+        "database": describe_url(db),
+        "keyring_backend": store.describe(),
+        "keyring": keyring_state,
+    }
+    if args.json:
+        console.json(data)
+    else:
+        for key, value in data.items():
+            console.print(f"{key.replace('_', ' '):<16} {value}")
+    return EXIT_OK
+
+
 def run_simulator(args: argparse.Namespace, console: Console) -> int:
     from rostergui.simulator import serve
 
@@ -545,6 +580,8 @@ def run(
     try:
         if command == "simulator":
             return run_simulator(args, console)
+        if command == "info":
+            return cmd_info(args, console)
         if command == "demo":
             from rostergui.demo import run_headless_demo
 

@@ -13,6 +13,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 
+from rostergui import __version__
 from rostergui.cli import run
 from rostergui.core.secrets import MemoryKeyring
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
@@ -333,3 +334,13 @@ def test_remove_keeping_the_roster_archives_it(cli: Cli, sim: Simulator) -> None
     assert code == 1 and "kept for reference" in err
     assert cli("contexts", "remove", "Bio")[0] == 0
     assert cli("members", "Bio")[0] == 1
+
+
+def test_info_reports_version_database_and_keyring(cli: Cli) -> None:
+    code, out, _ = cli("info", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["version"] == __version__
+    assert data["keyring_backend"].endswith("MemoryKeyring")
+    assert data["keyring"] == "usable"
+    assert "hunter2" not in cli("--db-url", "postgresql+psycopg://u:hunter2@h/db", "info")[1]

@@ -20,10 +20,9 @@ def test_source_errors_arrive_where_they_happened() -> None:
         yield 2
         raise ValueError("page 3 broke")
 
-    seen = []
+    seen: list[int] = []
     with pytest.raises(ValueError, match="page 3"):
-        for item in prefetch(source()):
-            seen.append(item)
+        seen.extend(prefetch(source()))
     assert seen == [1, 2]
 
 

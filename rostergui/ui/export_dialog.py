@@ -1,0 +1,115 @@
+"""Choosing what to export and where.
+
+Admins export either exactly what they filtered on screen (to hand a list to someone) or the
+whole course with every status (to archive it). Both are offered with their row counts, so the
+choice is concrete. The file name defaults to ``<course>-roster-<date>.csv``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rostergui.core.export import default_file_name
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChoice:
+    path: Path
+    whole_course: bool
+
+
+def default_folder() -> Path:
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    folder = Path(documents) if documents else Path.home()
+    return folder if folder.is_dir() else Path.home()
+
+
+class ExportDialog(QDialog):
+    def __init__(
+        self,
+        course_name: str,
+        shown: int,
+        total: int,
+        *,
+        folder: Path | None = None,
+        today: date | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Export {course_name}")
+        when = datetime.combine(today or date.today(), datetime.min.time())
+        name = default_file_name(course_name, when)
+        self.view_radio = QRadioButton(f"Rows in view ({shown:,}, with the current filters)", self)
+        self.whole_radio = QRadioButton(f"Whole course, every status ({total:,} members)", self)
+        self.view_radio.setChecked(True)
+        self.path_edit = QLineEdit(str((folder or default_folder()) / name), self)
+        self.path_edit.setAccessibleName("Export file")
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(browse)
+        note = QLabel(
+            "CSV in UTF-8 (opens in Excel, LibreOffice and Google Sheets with accents intact).",
+            self,
+        )
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        export = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        export.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Export:", self))
+        layout.addWidget(self.view_radio)
+        layout.addWidget(self.whole_radio)
+        layout.addWidget(QLabel("To file:", self))
+        layout.addLayout(path_row)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+        self.resize(560, 0)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export roster", self.path_edit.text(), "CSV files (*.csv);;All files (*)"
+        )
+        if path:
+            self.path_edit.setText(path)
+
+    def choice(self) -> ExportChoice | None:
+        text = self.path_edit.text().strip()
+        if not text:
+            return None
+        path = Path(text).expanduser()
+        if not path.suffix:
+            path = path.with_suffix(".csv")
+        return ExportChoice(path, self.whole_radio.isChecked())
+
+
+def ask_export(
+    parent: QWidget | None, course_name: str, shown: int, total: int
+) -> ExportChoice | None:
+    """Ask what and where to export; None when cancelled. Tests replace this function."""
+    dialog = ExportDialog(course_name, shown, total, parent=parent)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.choice()
+    finally:
+        dialog.deleteLater()

@@ -1,0 +1,323 @@
+"""The roster panel: filters, the member table and its role summary.
+
+The roster of the selected course is loaded once with every status (a worker builds the rows
+and folds their search text), then filtered by text, role and status entirely in memory, so
+switching "active" to "all" never goes back to the database. Filters, column widths and the sort
+are remembered between sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rostergui.core import errors
+from rostergui.core.roles import ToolRole
+from rostergui.core.service import RosterService
+from rostergui.ui import settings as opts
+from rostergui.ui.member_model import MemberTableModel, cell_text
+from rostergui.ui.roster_index import Column, Filters, PreparedRoster
+from rostergui.ui.settings import Settings
+from rostergui.ui.throttle import Throttle
+from rostergui.ui.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+FILTER_INTERVAL_MS = 150
+HEADER_KEY = "members/header"
+_STATUS_CHOICES = (("Active", "active"), ("Inactive", "inactive"), ("All statuses", "all"))
+_DEFAULT_WIDTHS = {
+    Column.NAME: 185,
+    Column.EMAIL: 205,
+    Column.USER_ID: 110,
+    Column.ROLE: 130,
+    Column.STATUS: 65,
+    Column.FIRST_SEEN: 125,
+}
+
+
+class MemberTable(QTableView):
+    """The table: fixed row heights (so 100,000 rows cost nothing to lay out) and Ctrl+C."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Members")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        self.setSortingEnabled(True)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vertical = self.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        copy = QAction("Copy", self)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.triggered.connect(self.copy_selection)
+        self.addAction(copy)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.copy_action = copy
+
+    def selected_text(self) -> str:
+        """Selected rows as tab-separated text (columns in their on-screen order)."""
+        model = self.model()
+        selection = self.selectionModel()
+        if not isinstance(model, MemberTableModel) or selection is None:
+            return ""
+        header = self.horizontalHeader()
+        columns = [
+            Column(header.logicalIndex(v))
+            for v in range(header.count())
+            if not header.isSectionHidden(header.logicalIndex(v))
+        ]
+        rows = sorted({i.row() for i in selection.selectedRows()})
+        lines = []
+        for r in rows:
+            member = model.member(r)
+            cells = (cell_text(member, c) for c in columns)
+            lines.append("\t".join(" ".join(c.split()) for c in cells))
+        return "\n".join(lines)
+
+    def copy_selection(self) -> None:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text + "\n")
+
+
+class MemberPanel(QWidget):
+    """Filters + table + summary for one course at a time."""
+
+    #: The empty-roster page's "Sync now" button was pressed.
+    syncRequested = Signal()
+    #: A roster finished loading (course name).
+    loaded = Signal(str)
+    #: Loading failed; the message is for the user.
+    loadFailed = Signal(str)
+
+    def __init__(
+        self,
+        service: RosterService,
+        runner: TaskRunner,
+        settings: Settings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.runner = runner
+        self.settings = settings
+        self.course_name: str | None = None
+        self._generation = 0
+        self.loading = False
+
+        self.model = MemberTableModel(self)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter by name, email or user id — words in any order")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter members")
+        self.role_combo = QComboBox(self)
+        self.role_combo.setAccessibleName("Role filter")
+        self.role_combo.addItem("All roles", "")
+        for role in ToolRole:
+            self.role_combo.addItem(role.value, role.value)
+        self.status_combo = QComboBox(self)
+        self.status_combo.setAccessibleName("Status filter")
+        for label, value in _STATUS_CHOICES:
+            self.status_combo.addItem(label, value)
+        self.summary_label = QLabel(self)
+        self.summary_label.setAccessibleName("Members shown")
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.table = MemberTable(self)
+        self.table.setModel(self.model)
+        self.message = QLabel(self)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message_button = QPushButton("Sync now", self)
+        self.message_button.clicked.connect(self.syncRequested)
+        message_page = QWidget(self)
+        message_layout = QVBoxLayout(message_page)
+        message_layout.addStretch(1)
+        message_layout.addWidget(self.message)
+        message_layout.addWidget(self.message_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        message_layout.addStretch(2)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(message_page)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_edit, 1)
+        filters.addWidget(self.role_combo)
+        filters.addWidget(self.status_combo)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.summary_label)
+
+        self._throttle = Throttle(self.apply_filters, FILTER_INTERVAL_MS, self)
+        self._restore()
+        self.filter_edit.textChanged.connect(self._throttle)
+        self.role_combo.currentIndexChanged.connect(self.apply_filters)
+        self.status_combo.currentIndexChanged.connect(self.apply_filters)
+        self.model.summaryChanged.connect(self.summary_label.setText)
+        self.show_message("Select a course to see its roster.", button=False)
+
+    # --- settings ---------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        s = self.settings
+        header = self.table.horizontalHeader()
+        for column, width in _DEFAULT_WIDTHS.items():
+            header.resizeSection(column, width)
+        state = s.get_bytes(HEADER_KEY)
+        if state is not None:
+            header.restoreState(state)
+        self.filter_edit.setText(s.get(opts.FILTER_TEXT))
+        self._select_data(self.role_combo, s.get(opts.FILTER_ROLE))
+        self._select_data(self.status_combo, s.get(opts.FILTER_STATUS))
+        sort_column = s.get(opts.SORT_COLUMN)
+        order = (
+            Qt.SortOrder.DescendingOrder
+            if s.get(opts.SORT_DESCENDING)
+            else Qt.SortOrder.AscendingOrder
+        )
+        self.table.sortByColumn(sort_column if 0 <= sort_column < len(Column) else 0, order)
+        self.apply_filters()
+
+    def save_state(self) -> None:
+        s = self.settings
+        header = self.table.horizontalHeader()
+        s.set_bytes(HEADER_KEY, header.saveState())
+        f = self.current_filters()
+        s.set(opts.FILTER_TEXT, f.text)
+        s.set(opts.FILTER_ROLE, f.role)
+        s.set(opts.FILTER_STATUS, f.status)
+        s.set(opts.SORT_COLUMN, header.sortIndicatorSection())
+        s.set(opts.SORT_DESCENDING, header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+
+    @staticmethod
+    def _select_data(combo: QComboBox, value: str) -> None:
+        found = combo.findData(value)
+        combo.setCurrentIndex(max(0, found))
+
+    # --- filters ----------------------------------------------------------------------------
+
+    def current_filters(self) -> Filters:
+        return Filters(
+            text=self.filter_edit.text(),
+            role=str(self.role_combo.currentData() or ""),
+            status=str(self.status_combo.currentData() or "active"),
+        )
+
+    def apply_filters(self) -> None:
+        self.model.set_filters(self.current_filters())
+
+    def flush_filters(self) -> None:
+        self._throttle.flush()
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def show_course(self, name: str | None, *, reload: bool = False) -> None:
+        """Load ``name``'s roster in the background. ``reload`` keeps the current rows on
+        screen until the new ones arrive (after a sync), instead of a "Loading…" page."""
+        same = name == self.course_name
+        self.course_name = name
+        self._generation += 1
+        if name is None:
+            self.loading = False
+            self.model.clear()
+            self.show_message("Select a course to see its roster.", button=False)
+            return
+        if not (same and reload):
+            self.model.clear()
+            self.show_message("Loading roster…", button=False)
+        self.loading = True
+        generation = self._generation
+        service = self.service
+
+        def job() -> PreparedRoster:
+            return PreparedRoster.build(service.members(name, status="all"))
+
+        self.runner.run(
+            job,
+            lambda roster: self._loaded(generation, name, roster),
+            lambda exc: self._failed(generation, exc),
+            name=f"load {name}",
+        )
+
+    def _loaded(self, generation: int, name: str, roster: PreparedRoster) -> None:
+        if generation != self._generation:
+            return  # the user moved on to another course meanwhile
+        self.loading = False
+        selected = self._selected_ids()
+        self.model.set_roster(roster)
+        if roster.rows:
+            self.stack.setCurrentWidget(self.table)
+            self._reselect(selected)
+        else:
+            self.show_message(
+                "No members are stored for this course yet.\nSync it to fetch its roster.",
+                button=True,
+            )
+        self.loaded.emit(name)
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.loading = False
+        if isinstance(exc, errors.RosterSyncError):
+            self.show_message(f"Could not load the roster: {exc.message}", button=False)
+            self.loadFailed.emit(exc.message)
+            return
+        from rostergui.ui import crash
+
+        self.show_message("Could not load the roster (an unexpected error).", button=False)
+        crash.report_bug(exc, self)
+
+    def show_message(self, text: str, *, button: bool) -> None:
+        self.message.setText(text)
+        self.message_button.setVisible(button)
+        self.stack.setCurrentIndex(1)
+
+    # --- selection across reloads ------------------------------------------------------------
+
+    def _selected_ids(self) -> set[str]:
+        selection = self.table.selectionModel()
+        if selection is None or not selection.hasSelection():
+            return set()
+        return {self.model.member(i.row()).user_id for i in selection.selectedRows()}
+
+    def _reselect(self, user_ids: set[str]) -> None:
+        if not user_ids:
+            return
+        selection = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in range(self.model.rowCount()):
+            if self.model.member(row).user_id in user_ids:
+                selection.select(self.model.index(row, 0), flags)

@@ -1,0 +1,84 @@
+"""A message bar above the roster: what went wrong with this course and what to do.
+
+A failed sync is easy to miss in a tooltip, and a modal box would interrupt a "Sync all". The
+bar stays put while the course is selected, says the reason in a sentence, and carries the
+button that fixes it (try again, review the drops).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from rostergui.ui.badges import Tone
+from rostergui.ui.course_list import is_dark, tone_colour
+
+
+class MessageBar(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        self.setAccessibleName("Course message")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setAccessibleName("Course message text")
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(10, 6, 6, 6)
+        self._layout.addWidget(self.label, 1)
+        self._buttons: list[QPushButton] = []
+        self.tone = Tone.FAILED
+        self.setVisible(False)
+
+    def show_message(
+        self,
+        text: str,
+        tone: Tone = Tone.FAILED,
+        actions: list[tuple[str, Callable[[], None]]] | None = None,
+    ) -> None:
+        self.tone = tone
+        self.label.setText(text)
+        for button in self._buttons:
+            self._layout.removeWidget(button)
+            button.deleteLater()
+        self._buttons = []
+        for label, callback in actions or []:
+            button = QPushButton(label, self)
+            button.clicked.connect(callback)
+            self._layout.addWidget(button)
+            self._buttons.append(button)
+        self._apply_colours()
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        self.setVisible(False)
+        self.label.clear()
+
+    @property
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+    @property
+    def buttons(self) -> list[QPushButton]:
+        return list(self._buttons)
+
+    def _apply_colours(self) -> None:
+        parent = self.parentWidget()
+        palette = parent.palette() if parent is not None else self.palette()
+        accent = tone_colour(self.tone, palette)
+        base = palette.color(QPalette.ColorRole.Window)
+        mix = 0.22 if is_dark(palette) else 0.12
+        background = QColor(
+            round(base.red() + (accent.red() - base.red()) * mix),
+            round(base.green() + (accent.green() - base.green()) * mix),
+            round(base.blue() + (accent.blue() - base.blue()) * mix),
+        )
+        text = palette.color(QPalette.ColorRole.WindowText)
+        self.setStyleSheet(
+            f"QFrame#messageBar {{ background: {background.name()}; "
+            f"border: 1px solid {accent.name()}; border-left: 4px solid {accent.name()}; "
+            f"border-radius: 4px; }}"
+            f"QFrame#messageBar QLabel {{ color: {text.name()}; }}"
+        )

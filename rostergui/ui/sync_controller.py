@@ -1,0 +1,248 @@
+"""Runs syncs one after another in the background and keeps each course's badge current.
+
+One sync at a time: "Sync all" queues every course and each shows "waiting", then its own
+progress. The core does the work (paging, the all-or-nothing write, recording the run); this
+class turns its progress callback into badge updates, its cancel flag into the Cancel button,
+and a *held* result (a sync that would drop many members) into a question for the admin.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
+
+from rostergui.core.service import RosterService
+from rostergui.core.sync import Progress, SyncResult
+from rostergui.ui import mass_drop
+from rostergui.ui.badges import Activity
+from rostergui.ui.course_list import CourseListModel
+from rostergui.ui.workers import ProgressThrottle, Task, TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRequest:
+    name: str
+    trigger: str = "manual"
+    allow_mass_drop: bool = False
+
+
+def describe_result(result: SyncResult) -> str:
+    """The status-bar line for a finished sync."""
+    if result.cancelled:
+        return f"{result.name}: cancelled; the stored roster was left as it was."
+    if result.held:
+        return (
+            f"{result.name}: held — {result.deactivated:,} of {result.active_count:,} active "
+            "members would be dropped; nothing was changed."
+        )
+    if not result.ok:
+        return f"{result.name}: sync failed — {result.error}"
+    parts = [
+        f"+{result.added:,} added",
+        f"−{result.deactivated:,} dropped",
+        f"{result.reactivated:,} returned",
+    ]
+    if result.updated:
+        parts.append(f"{result.updated:,} updated")
+    return f"{result.name}: {', '.join(parts)} · {result.active_count:,} active"
+
+
+class SyncController(QObject):
+    #: A course's sync began (name).
+    started = Signal(str)
+    #: A course's sync ended (SyncResult), after any confirmation was answered.
+    finished = Signal(object)
+    #: The queue ran empty (summary line for the status bar).
+    idle = Signal(str)
+    #: Something to show in the status bar now.
+    message = Signal(str)
+
+    def __init__(
+        self,
+        service: RosterService,
+        runner: TaskRunner,
+        courses: CourseListModel,
+        parent_widget: QWidget,
+    ) -> None:
+        super().__init__(parent_widget)
+        self.service = service
+        self.runner = runner
+        self.courses = courses
+        self.parent_widget = parent_widget
+        self._queue: deque[SyncRequest] = deque()
+        self._current: tuple[SyncRequest, Task] | None = None
+        self._batch: list[SyncResult] = []
+        #: Held results awaiting review, by course name.
+        self.held: dict[str, SyncResult] = {}
+
+    # --- state ------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None or bool(self._queue)
+
+    @property
+    def current_name(self) -> str | None:
+        return self._current[0].name if self._current else None
+
+    def is_pending(self, name: str) -> bool:
+        return name == self.current_name or any(r.name == name for r in self._queue)
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def sync(self, name: str, *, trigger: str = "manual", allow_mass_drop: bool = False) -> bool:
+        """Queue one course; False when it is already syncing or queued."""
+        if self.is_pending(name):
+            return False
+        self._enqueue(SyncRequest(name, trigger, allow_mass_drop))
+        self._next()
+        return True
+
+    def sync_all(self, names: list[str], *, trigger: str = "manual") -> int:
+        queued = 0
+        for name in names:
+            if not self.is_pending(name):
+                self._enqueue(SyncRequest(name, trigger))
+                queued += 1
+        self._next()
+        return queued
+
+    def _enqueue(self, request: SyncRequest, *, front: bool = False) -> None:
+        self.held.pop(request.name, None)
+        if front:
+            self._queue.appendleft(request)
+        else:
+            self._queue.append(request)
+        self.courses.set_activity(request.name, Activity("queued"))
+
+    def cancel(self) -> None:
+        """Stop the running sync and drop the queue. The core leaves the roster untouched."""
+        while self._queue:
+            request = self._queue.popleft()
+            self.courses.set_activity(request.name, None)
+        if self._current is not None:
+            request, task = self._current
+            task.cancel()
+            self.courses.set_activity(request.name, Activity("cancelling"))
+            self.message.emit(f"Cancelling the sync of {request.name}…")
+
+    def shutdown(self) -> None:
+        self._queue.clear()
+        if self._current is not None:
+            self._current[1].cancel()
+
+    # --- running ----------------------------------------------------------------------------
+
+    def _next(self) -> None:
+        if self._current is not None:
+            return
+        if not self._queue:
+            if self._batch:
+                self.idle.emit(self._batch_summary())
+                self._batch = []
+            return
+        request = self._queue.popleft()
+        service = self.service
+        self.courses.set_activity(request.name, Activity("syncing"))
+
+        def job(task: Task) -> SyncResult:
+            throttle = ProgressThrottle(task.report)
+            return service.sync(
+                request.name,
+                allow_mass_drop=request.allow_mass_drop,
+                progress=throttle,
+                cancel=task.cancel_event,
+                trigger=request.trigger,
+            )
+
+        task = self.runner.run_with(
+            job,
+            lambda result: self._done(request, result),
+            lambda exc: self._crashed(request, exc),
+            on_progress=lambda p: self._progress(request, p),
+            name=f"sync {request.name}",
+        )
+        self._current = (request, task)
+        self.started.emit(request.name)
+
+    def _progress(self, request: SyncRequest, progress: Progress) -> None:
+        if self._current is None or self._current[1].cancel_event.is_set():
+            return
+        state = "applying" if progress.phase == "applying" else "syncing"
+        self.courses.set_activity(
+            request.name, Activity(state, pages=progress.pages, fetched=progress.fetched)
+        )
+
+    def _crashed(self, request: SyncRequest, exc: BaseException) -> None:
+        # service.sync never raises for expected failures; this is a bug.
+        from rostergui.ui import crash
+
+        self._current = None
+        self.courses.set_activity(request.name, None)
+        result = SyncResult(name=request.name, error=f"Unexpected error ({type(exc).__name__})")
+        self._batch.append(result)
+        crash.report_bug(exc, self.parent_widget)
+        self.finished.emit(result)
+        self._next()
+
+    def _done(self, request: SyncRequest, result: SyncResult) -> None:
+        self._current = None
+        self._batch.append(result)
+        if result.cancelled:
+            self.courses.set_activity(request.name, Activity("cancelled"))
+        elif result.held:
+            self.held[request.name] = result
+            self.courses.set_activity(request.name, Activity("held", would_drop=result.deactivated))
+        else:
+            self.courses.set_activity(request.name, None)
+        self.message.emit(describe_result(result))
+        self.finished.emit(result)
+        if result.held and request.trigger == "manual":
+            # Ask outside this callback, so the worker's bookkeeping is finished first.
+            QTimer.singleShot(0, lambda: self._ask(result))
+            return
+        self._next()
+
+    def _ask(self, result: SyncResult) -> None:
+        try:
+            self.review(result.name)
+        finally:
+            self._next()
+
+    def review(self, name: str) -> bool:
+        """Show who a held sync would drop; on confirmation sync again allowing it."""
+        result = self.held.get(name)
+        if result is None:
+            return False
+        if mass_drop.confirm_mass_drop(self.parent_widget, result):
+            self._enqueue(SyncRequest(name, "manual", allow_mass_drop=True), front=True)
+            self._next()
+            return True
+        self.message.emit(
+            f"{name}: kept everyone; nothing was changed. The course stays marked as held "
+            "until its next sync."
+        )
+        return False
+
+    def _batch_summary(self) -> str:
+        results = self._batch
+        if len(results) == 1:
+            return describe_result(results[0])
+        ok = sum(r.ok for r in results)
+        failed = sum(not r.ok and not r.held and not r.cancelled for r in results)
+        held = sum(r.held for r in results)
+        cancelled = sum(r.cancelled for r in results)
+        parts = [f"{ok} synced"]
+        if failed:
+            parts.append(f"{failed} failed")
+        if held:
+            parts.append(f"{held} held for confirmation")
+        if cancelled:
+            parts.append(f"{cancelled} cancelled")
+        return f"Synced {len(results)} courses: {', '.join(parts)}."

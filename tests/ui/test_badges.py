@@ -1,0 +1,116 @@
+"""The freshness badge's wording and urgency (Qt-free)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+
+from rostergui.core.store.repo import Course
+from rostergui.ui.badges import Activity, Tone, ago, badge_for, freshness_tone
+
+NOW = datetime(2024, 5, 1, 12, 0, 0)
+DAY = timedelta(hours=24)
+
+
+def course(**changes: object) -> Course:
+    base = Course(
+        id=1,
+        uid="u",
+        name="Biology",
+        base_url="https://x.ltiaas.com",
+        platform_id="https://canvas.example",
+        context_id="ctx",
+        title="Intro to Biology",
+        label=None,
+        resource_link_id=None,
+        auth_scheme="service_key",
+        roster_available=True,
+        created_at=NOW - timedelta(days=30),
+        last_synced_at=None,
+        last_status="never",
+        last_error=None,
+        archived_at=None,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(seconds=5), "just now"),
+        (timedelta(minutes=5), "5 min ago"),
+        (timedelta(hours=3, minutes=59), "3 h ago"),
+        (timedelta(hours=47), "47 h ago"),
+        (timedelta(days=2), "2 days ago"),
+        (timedelta(days=59), "59 days ago"),
+        (timedelta(seconds=-30), "just now"),  # a clock a little ahead
+    ],
+)
+def test_relative_times(delta: timedelta, text: str) -> None:
+    assert ago(NOW - delta, NOW) == text
+
+
+def test_very_old_shows_a_date() -> None:
+    assert ago(datetime(2023, 1, 2), NOW) == "on 2023-01-02"
+
+
+def test_tone_follows_the_stale_threshold() -> None:
+    assert freshness_tone(timedelta(hours=23), DAY) is Tone.FRESH
+    assert freshness_tone(timedelta(hours=25), DAY) is Tone.AGING
+    assert freshness_tone(timedelta(days=3), DAY) is Tone.STALE
+    assert freshness_tone(timedelta(hours=2), timedelta(hours=1)) is Tone.AGING
+
+
+def test_never_synced() -> None:
+    badge = badge_for(course(), NOW, DAY)
+    assert (badge.text, badge.tone) == ("never synced", Tone.NEVER)
+
+
+def test_synced_recently_and_stale() -> None:
+    fresh = badge_for(course(last_synced_at=NOW - timedelta(minutes=5), last_status="ok"), NOW, DAY)
+    assert (fresh.text, fresh.tone) == ("synced 5 min ago", Tone.FRESH)
+    stale = badge_for(course(last_synced_at=NOW - timedelta(days=2), last_status="ok"), NOW, DAY)
+    assert (stale.text, stale.tone) == ("synced 2 days ago", Tone.AGING)
+    assert "stale threshold" in stale.tooltip
+    assert "1 day" in stale.tooltip
+
+
+def test_failed_has_the_reason_in_the_tooltip() -> None:
+    badge = badge_for(
+        course(
+            last_status="failed",
+            last_error="The API key was refused",
+            last_synced_at=NOW - timedelta(hours=3),
+        ),
+        NOW,
+        DAY,
+    )
+    assert badge.text == "sync failed"
+    assert badge.tone is Tone.FAILED
+    assert "The API key was refused" in badge.tooltip
+    assert "3 h ago" in badge.tooltip
+
+
+def test_activity_overrides_the_stored_state() -> None:
+    c = course(last_status="failed", last_error="x")
+    syncing = badge_for(c, NOW, DAY, Activity("syncing", pages=12, fetched=1200))
+    assert syncing.text == "syncing… page 12 · 1,200 members"
+    assert syncing.busy
+    assert badge_for(c, NOW, DAY, Activity("queued")).text == "waiting to sync…"
+    assert badge_for(c, NOW, DAY, Activity("syncing")).text == "syncing… connecting"
+    assert badge_for(c, NOW, DAY, Activity("applying", fetched=1)).text == "saving 1 member…"
+    held = badge_for(c, NOW, DAY, Activity("held", would_drop=95))
+    assert (held.text, held.tone) == ("held: 95 drops to confirm", Tone.HELD)
+
+
+def test_cancelled_keeps_the_freshness_visible() -> None:
+    c = course(last_synced_at=NOW - timedelta(minutes=10), last_status="ok")
+    badge = badge_for(c, NOW, DAY, Activity("cancelled"))
+    assert badge.text == "cancelled · synced 10 min ago"
+
+
+def test_archived_course() -> None:
+    badge = badge_for(course(archived_at=NOW), NOW, DAY, Activity("queued"))
+    assert badge.text == "removed · roster kept"

@@ -1,0 +1,148 @@
+"""Adding a course through the dialog: validation, Test connection, secrets in the keyring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+
+from rostergui.core.secrets import MemoryKeyring
+from rostergui.core.service import RosterService
+from rostergui.simulator import DEFAULT_API_KEY, Simulator
+from rostergui.ui.course_dialog import CourseDialog
+from rostergui.ui.workers import TaskRunner
+
+
+@pytest.fixture
+def runner() -> Iterator[TaskRunner]:
+    tasks = TaskRunner()
+    yield tasks
+    assert tasks.shutdown()
+
+
+def make_dialog(
+    qtbot: QtBot, service: RosterService, runner: TaskRunner, **kwargs: object
+) -> CourseDialog:
+    dialog = CourseDialog(service, runner, **kwargs)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_validation_messages_next_to_fields(
+    qtbot: QtBot, runner: TaskRunner, service: RosterService
+) -> None:
+    dialog = make_dialog(qtbot, service, runner, existing=["Biology"])
+    dialog.save_button.click()
+    assert dialog.name_error.isVisible()
+    assert "name" in dialog.name_error.text()
+    assert dialog.url_error.isVisible()
+    assert dialog.api_key_note.isVisible()
+    assert "ltik" in dialog.secret_error.text()
+
+    dialog.name_edit.setText("biology")
+    dialog.url_edit.setText("http://lti.example.com")
+    dialog.save_button.click()
+    assert "already exists" in dialog.name_error.text()
+    assert "https" in dialog.url_error.text()  # the core's message, word for word
+    dialog.url_edit.setText("ftp://")
+    dialog.save_button.click()
+    assert "not a web address" in dialog.url_error.text()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+
+
+def test_ltik_resolution_shows_course_and_saves_secrets_to_keyring(
+    qtbot: QtBot,
+    runner: TaskRunner,
+    service: RosterService,
+    sim: Simulator,
+    memory_keyring: MemoryKeyring,
+    tmp_path: Path,
+) -> None:
+    chem = sim.course("moodle-chem")
+    dialog = make_dialog(qtbot, service, runner)
+    dialog.url_edit.setText(sim.base_url)
+    dialog.api_key_edit.setText(DEFAULT_API_KEY)
+    dialog.ltik_radio.setChecked(True)
+    dialog.secret_edit.setText(chem.ltik)
+    dialog.check_button.click()
+    qtbot.waitUntil(lambda: dialog.check_label.isVisible() and not dialog.busy, timeout=5000)
+    text = dialog.check_label.text()
+    assert chem.title in text
+    assert "roster service available" in text
+    assert dialog.name_edit.text() == chem.title  # offered as the name
+
+    dialog.name_edit.setText("Chemistry")
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    assert dialog.added is not None
+    course = service.course("Chemistry")
+    assert course.roster_available is True
+    assert course.title == chem.title
+
+    stored = set(memory_keyring._items.values())
+    assert DEFAULT_API_KEY in stored
+    assert chem.ltik in stored
+    assert chem.service_key in stored
+    database = (tmp_path / "roster.db").read_bytes()
+    for secret in (DEFAULT_API_KEY, chem.ltik, chem.service_key):
+        assert secret.encode() not in database
+
+
+def test_roster_not_available_is_shown_before_saving(
+    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+) -> None:
+    dialog = make_dialog(qtbot, service, runner, base_url=sim.base_url)
+    dialog.api_key_edit.setText(DEFAULT_API_KEY)
+    dialog.secret_edit.setText(sim.course("no-roster").ltik)
+    dialog.check_button.click()
+    qtbot.waitUntil(lambda: dialog.check_label.isVisible() and not dialog.busy, timeout=5000)
+    assert "NOT available" in dialog.check_label.text()
+
+
+def test_refused_key_is_an_inline_error(
+    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+) -> None:
+    dialog = make_dialog(qtbot, service, runner, base_url=sim.base_url)
+    dialog.name_edit.setText("Bio")
+    dialog.api_key_edit.setText("wrong-api-key")
+    dialog.service_key_radio.setChecked(True)
+    dialog.secret_edit.setText(sim.course("canvas-bio").service_key)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=5000)
+    assert dialog.error_label.isVisible()
+    assert "refused" in dialog.error_label.text()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert service.courses() == []
+
+
+def test_saved_api_key_is_offered(
+    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+) -> None:
+    service.add_course(
+        "Bio", sim.base_url, DEFAULT_API_KEY, service_key=sim.course("canvas-bio").service_key
+    )
+    dialog = make_dialog(qtbot, service, runner, base_url=sim.base_url)
+    qtbot.waitUntil(lambda: dialog.api_key_edit.text() == DEFAULT_API_KEY, timeout=5000)
+    assert "already saved" in dialog.api_key_note.text()
+
+
+def test_keyring_unavailable_message_is_shown(
+    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+) -> None:
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    from rostergui.core.secrets import SecretStore
+
+    service.secrets = SecretStore(FailKeyring())
+    dialog = make_dialog(qtbot, service, runner, base_url=sim.base_url)
+    dialog.name_edit.setText("Bio")
+    dialog.api_key_edit.setText(DEFAULT_API_KEY)
+    dialog.service_key_radio.setChecked(True)
+    dialog.secret_edit.setText(sim.course("canvas-bio").service_key)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.error_label.isVisible(), timeout=5000)
+    assert "keyring" in dialog.error_label.text()
