@@ -244,6 +244,75 @@ class RosterService:
         log.info("Added course %s (%s)", course.name, check.describe())
         return course, check
 
+    def update_course(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        service_key: str | None = None,
+        ltik: str | None = None,
+    ) -> tuple[repo.Course, ConnectionCheck | None]:
+        """Rename a course or give it new keys (a refreshed launch token, a new service key,
+        another LTIAAS address). New credentials are checked with LTIAAS first and must reach
+        the same course; nothing changes when they are refused."""
+        course = self.course(name)
+        check: ConnectionCheck | None = None
+        base = normalise_base_url(base_url) if base_url else course.base_url
+        credentials_change = bool(api_key or service_key or ltik or base != course.base_url)
+        key = ""
+        long_lived: str | None = None
+        if credentials_change:
+            self.secrets.check()
+            key = (api_key or "").strip() or self.secrets.get_api_key(base) or ""
+            if not key:
+                raise errors.ConfigError(f"Enter the LTIAAS API key for {base}")
+            secret = (service_key or "").strip() or None
+            if not secret and not ltik:
+                secret = self.secrets.get_course_secret(course.uid, "service_key")
+            check = self.check_connection(base, key, service_key=secret, ltik=ltik)
+            if course.context_id and check.context_id and check.context_id != course.context_id:
+                raise errors.ConfigError(
+                    f"These keys reach the course '{check.title or check.context_id}', not "
+                    f"'{course.title or course.name}'; add it as a new course instead"
+                )
+        values: dict[str, object] = {}
+        if new_name and new_name.strip() != course.name:
+            if not new_name.strip():
+                raise errors.ConfigError("Give the course a name")
+            with self._read("checking the name") as conn:
+                if repo.find_course(conn, new_name.strip()) is not None:
+                    raise errors.ConfigError(f"A course named '{new_name.strip()}' already exists")
+            values["name"] = new_name.strip()
+        if check is not None:
+            long_lived = check.service_key or (service_key.strip() if service_key else None)
+            values.update(
+                base_url=base,
+                auth_scheme="service_key" if long_lived else "ltik",
+                roster_available=check.roster_available,
+                context_id=course.context_id or check.context_id,
+                title=course.title or check.title,
+            )
+            if check.resource_link_id:
+                values["resource_link_id"] = check.resource_link_id
+        with self._write("saving the course") as conn:
+            if values:
+                repo.update_course(conn, course.id, **values)
+            if check is not None:
+                self.secrets.set_api_key(base, key)
+                if long_lived:
+                    self.secrets.set_course_secret(course.uid, "service_key", long_lived)
+                if ltik:
+                    self.secrets.set_course_secret(course.uid, "ltik", ltik.strip())
+            updated = repo.get_course_by_id(conn, course.id)
+        if base != course.base_url and not any(
+            c.base_url == course.base_url for c in self.courses()
+        ):
+            self.secrets.delete_api_key(course.base_url)
+        log.info("Updated course %s", updated.name)
+        return updated, check
+
     def remove_course(self, name: str, *, keep_roster: bool = False) -> None:
         """Remove a course and its secrets. The shared API key goes with the last course of
         its LTIAAS host."""
