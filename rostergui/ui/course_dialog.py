@@ -1,4 +1,4 @@
-"""Adding a course, and confirming its removal.
+"""Adding or editing a course, and confirming its removal.
 
 The add dialog checks what it can locally (a name, a valid LTIAAS address) and shows each
 problem next to its field. "Test connection" asks LTIAAS — in the background — which platform
@@ -79,7 +79,11 @@ def _secret_field(parent: QWidget, name: str) -> QLineEdit:
 
 
 class CourseDialog(QDialog):
-    """Add a course: name, LTIAAS address, API key and a service key or a launch token."""
+    """Add a course: name, LTIAAS address, API key and a service key or a launch token.
+
+    With ``editing`` it changes an existing course instead: empty key fields keep the saved
+    keys, so renaming needs no secrets, and a fresh launch token refreshes expired ones.
+    """
 
     def __init__(
         self,
@@ -88,13 +92,16 @@ class CourseDialog(QDialog):
         *,
         existing: Sequence[str] = (),
         base_url: str = "",
+        editing: Course | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Add a course")
+        self.editing = editing
+        self.setWindowTitle("Edit course" if editing else "Add a course")
         self.service = service
         self.runner = runner
-        self.existing = {n.casefold() for n in existing}
+        own = editing.name.casefold() if editing else None
+        self.existing = {n.casefold() for n in existing} - {own}
         self.added: Course | None = None
         self.check: ConnectionCheck | None = None
         self._check_inputs: tuple[str, ...] | None = None
@@ -151,7 +158,7 @@ class CourseDialog(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.save_button = self.buttons.addButton(
-            "Add course", QDialogButtonBox.ButtonRole.AcceptRole
+            "Save" if editing else "Add course", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.save_button.setDefault(True)
         self.buttons.rejected.connect(self.reject)
@@ -166,9 +173,13 @@ class CourseDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
+        if editing is not None:
+            self.name_edit.setText(editing.name)
+            self.url_edit.setText(editing.base_url)
+            self.api_key_edit.setPlaceholderText("Leave empty to keep the saved key")
         self._kind_changed()
         self.resize(560, 0)
-        if base_url:
+        if base_url and editing is None:
             self.offer_saved_key()
 
     # --- inputs -----------------------------------------------------------------------------
@@ -178,7 +189,9 @@ class CourseDialog(QDialog):
         return self.ltik_radio.isChecked()
 
     def _kind_changed(self) -> None:
-        if self.uses_ltik:
+        if self.editing is not None:
+            self.secret_edit.setPlaceholderText("Leave empty to keep the saved key")
+        elif self.uses_ltik:
             self.secret_edit.setPlaceholderText("Paste the ltik from a launch in the course")
         else:
             self.secret_edit.setPlaceholderText("Paste the course's service key")
@@ -191,7 +204,7 @@ class CourseDialog(QDialog):
             self.secret_edit.text().strip(),
         )
 
-    def validate(self, *, need_name: bool) -> str | None:
+    def validate(self, *, need_name: bool, need_secrets: bool = True) -> str | None:
         """Check the fields locally; returns the normalised base URL when they are fine."""
         ok = True
         name = self.name_edit.text().strip()
@@ -209,12 +222,12 @@ class CourseDialog(QDialog):
         except errors.ConfigError as exc:
             _set_note(self.url_error, exc.message)
             ok = False
-        if not self.api_key_edit.text().strip():
+        if need_secrets and not self.api_key_edit.text().strip():
             _set_note(self.api_key_note, "Enter the LTIAAS API key.")
             ok = False
         elif self.api_key_note.isVisible() and "Enter" in self.api_key_note.text():
             _set_note(self.api_key_note, None)
-        if not self.secret_edit.text().strip():
+        if need_secrets and not self.secret_edit.text().strip():
             what = "launch token (ltik)" if self.uses_ltik else "service key"
             _set_note(self.secret_error, f"Paste the {what}.")
             ok = False
@@ -336,6 +349,9 @@ class CourseDialog(QDialog):
             self.name_edit.setText(check.title)
 
     def save(self) -> None:
+        if self.editing is not None:
+            self._save_edit()
+            return
         base = self.validate(need_name=True)
         if base is None:
             return
@@ -357,6 +373,29 @@ class CourseDialog(QDialog):
             return course
 
         self._run(job, self._saved, "Checking the keys with LTIAAS and saving…")
+
+    def _save_edit(self) -> None:
+        editing = self.editing
+        assert editing is not None
+        base = self.validate(need_name=True, need_secrets=False)
+        if base is None:
+            return
+        _url, api_key, kind, secret = self._inputs()
+        name = self.name_edit.text().strip()
+        service = self.service
+
+        def job() -> Course:
+            course, _check = service.update_course(
+                editing.name,
+                new_name=name,
+                base_url=base,
+                api_key=api_key or None,
+                service_key=secret if secret and kind == "service_key" else None,
+                ltik=secret if secret and kind == "ltik" else None,
+            )
+            return course
+
+        self._run(job, self._saved, "Saving…")
 
     def _saved(self, course: Course) -> None:
         self.added = course

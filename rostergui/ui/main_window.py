@@ -128,6 +128,9 @@ class MainWindow(QMainWindow):
         self.add_action = self._action(
             "&Add course…", "add", [key(key.StandardKey.New)], "Add a course from LTIAAS"
         )
+        self.edit_action = self._action(
+            "&Edit course…", None, None, "Rename the selected course or give it new keys"
+        )
         self.remove_action = self._action(
             "&Remove course…", "remove", None, "Remove the selected course"
         )
@@ -239,6 +242,7 @@ class MainWindow(QMainWindow):
         course_menu = bar.addMenu("&Course")
         for action in (
             self.add_action,
+            self.edit_action,
             self.remove_action,
             None,
             self.sync_action,
@@ -294,6 +298,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.add_action.triggered.connect(self.add_course)
+        self.edit_action.triggered.connect(self.edit_course)
         self.remove_action.triggered.connect(self.remove_course)
         self.sync_action.triggered.connect(self.sync_selected)
         self.sync_all_action.triggered.connect(self.sync_all)
@@ -513,6 +518,7 @@ class MainWindow(QMainWindow):
         )
         self.cancel_action.setEnabled(busy)
         self.remove_action.setEnabled(course is not None and not pending)
+        self.edit_action.setEnabled(syncable and not pending)
         self.export_action.setEnabled(
             course is not None
             and not self.member_panel.loading
@@ -629,6 +635,26 @@ class MainWindow(QMainWindow):
         if added is not None:
             self.show_status(f"Added {added.name}. Press Sync now (F5) to fetch its roster.")
             self.refresh_courses(select=added.name)
+
+    def edit_course(self) -> None:
+        course = self.selected_course()
+        if course is None or self.sync.is_pending(course.name):
+            return
+        dialog = course_dialog.CourseDialog(
+            self.service,
+            self.runner,
+            existing=[c.name for c in self.course_model.courses],
+            editing=course,
+            parent=self,
+        )
+        try:
+            dialog.exec()
+            saved = dialog.added
+        finally:
+            dialog.deleteLater()
+        if saved is not None:
+            self.show_status(f"Saved {saved.name}.")
+            self.refresh_courses(select=saved.name)
 
     def remove_course(self) -> None:
         course = self.selected_course()

@@ -146,3 +146,29 @@ def test_keyring_unavailable_message_is_shown(
     dialog.save_button.click()
     qtbot.waitUntil(lambda: not dialog.busy and dialog.error_label.isVisible(), timeout=5000)
     assert "keyring" in dialog.error_label.text()
+
+
+def test_editing_renames_without_secrets_and_refreshes_keys(
+    qtbot: QtBot,
+    runner: TaskRunner,
+    service: RosterService,
+    sim: Simulator,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    chem = sim.course("moodle-chem")
+    course, _check = service.add_course("Chem", sim.base_url, DEFAULT_API_KEY, ltik=chem.ltik)
+    memory_keyring.set_password("RosterSync", f"service_key:{course.uid}", "expired")
+
+    dialog = make_dialog(qtbot, service, runner, existing=["Chem"], editing=course)
+    assert dialog.name_edit.text() == "Chem"
+    assert dialog.url_edit.text() == sim.base_url
+    dialog.name_edit.setText("Chemistry")
+    dialog.ltik_radio.setChecked(True)
+    dialog.secret_edit.setText(chem.ltik)  # a fresh launch token
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    assert dialog.added is not None and dialog.added.name == "Chemistry"
+    assert memory_keyring.get_password("RosterSync", f"service_key:{course.uid}") == (
+        chem.service_key
+    )
+    assert service.sync("Chemistry").ok
