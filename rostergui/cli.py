@@ -75,11 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("gui", help="open the window (the default)")
+    gui = sub.add_parser("gui", help="open the window (the default)")
     info = sub.add_parser("info", help="show version, data folder, database and keyring")
     info.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="open the window on built-in sample courses")
     demo.add_argument("--headless", action="store_true", help="sync the samples and print")
+    for window_parser in (gui, demo):
+        window_parser.add_argument(
+            "--check-start",
+            action="store_true",
+            help="show the window, print how long that took, and quit (checks an installation)",
+        )
 
     sim = sub.add_parser("simulator", help="run the LTIAAS-compatible simulator")
     sim.add_argument("--host", default="127.0.0.1")
@@ -566,9 +572,11 @@ def run(
     secrets: SecretStore | None = None,
 ) -> int:
     """Parse and run one command; returns the exit status. Never raises (but SystemExit)."""
+    started = time.monotonic()
     console = Console(out or sys.stdout, err or sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started_at = started
     command = args.command or "gui"
     if command in ("gui", "demo") and not getattr(args, "headless", False):
         from rostergui.ui.app import run_gui

@@ -56,9 +56,15 @@ class Demo:
             shutil.rmtree(self.data_directory, ignore_errors=True)
 
 
+def new_demo_directory() -> Path:
+    """A throw-away data directory for one demo run (removed when the demo closes)."""
+    return Path(tempfile.mkdtemp(prefix="rostersync-demo-"))
+
+
 def start_demo(
     data_directory: str | Path | None = None,
     *,
+    throwaway: bool | None = None,
     db_url: str | None = None,
     sync_at_start: bool = True,
     latency: float = 0.005,
@@ -66,8 +72,9 @@ def start_demo(
     """Start the simulator and a service with the sample courses added (idempotent)."""
     simulator = Simulator(churn=True, latency=latency)
     simulator.start("127.0.0.1", 0)
-    throwaway = data_directory is None
-    directory = Path(data_directory or tempfile.mkdtemp(prefix="rostersync-demo-"))
+    if throwaway is None:
+        throwaway = data_directory is None
+    directory = Path(data_directory) if data_directory else new_demo_directory()
     secrets = SecretStore(MemoryKeyring())
     try:
         service = RosterService.open(data_directory=directory, db_url=db_url, secrets=secrets)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 
 from rostergui import APP_NAME, __version__
 from rostergui.core import errors
@@ -39,8 +40,10 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setWindowIcon(icons.app_icon())
 
     demo = None
-    if demo_mode:
-        directory = data_dir(args.data_dir) if args.data_dir else None
+    if demo_mode and not args.data_dir:
+        from rostergui.demo import new_demo_directory
+
+        directory = new_demo_directory()  # removed again when the demo closes
     else:
         directory = data_dir(args.data_dir)
     crash.log_path = setup_logging(directory, verbose=bool(getattr(args, "verbose", False)))
@@ -51,10 +54,8 @@ def run_gui(args: argparse.Namespace) -> int:
         if demo_mode:
             from rostergui.demo import start_demo
 
-            demo = start_demo(args.data_dir, db_url=args.db_url)
+            demo = start_demo(directory, throwaway=not args.data_dir, db_url=args.db_url)
             service = demo.service
-            if crash.log_path is None:
-                crash.log_path = setup_logging(demo.data_directory)
         else:
             service = RosterService.open(data_directory=directory, db_url=args.db_url)
     except errors.RosterSyncError as exc:
@@ -71,9 +72,24 @@ def run_gui(args: argparse.Namespace) -> int:
             f"{demo.simulator.base_url}. Nothing here touches real data or your keyring."
         )
     window.show()
+    if getattr(args, "check_start", False):
+        from PySide6.QtCore import QTimer
+
+        def report() -> None:
+            shown = window.isVisible() and window.windowHandle() is not None
+            started = getattr(args, "started_at", None)
+            took = f" in {time.monotonic() - started:.2f} s" if started else ""
+            print(f"{APP_NAME} {__version__}: window {'shown' if shown else 'NOT shown'}{took}")
+            window.close()
+            app.exit(0 if shown else 1)
+
+        QTimer.singleShot(0, report)
     try:
         return app.exec()
     finally:
+        # However the loop ended, stop the window's background threads before the service
+        # they use goes away (a running QThread destroyed at exit aborts the process).
+        window.close()
         if demo is not None:
             demo.close()
         else:
