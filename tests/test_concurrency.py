@@ -16,14 +16,13 @@ from rostergui.simulator import DEFAULT_API_KEY, Simulator
 
 
 def _env(tmp_path: Path, db_url: str) -> dict[str, str]:
-    env = {
+    return {
         **os.environ,
         "ROSTERGUI_DATA_DIR": str(tmp_path / "data"),
         "ROSTERGUI_DB_URL": db_url,
         "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
         "XDG_DATA_HOME": str(tmp_path / "xdg"),
     }
-    return env
 
 
 def _run(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:

@@ -52,7 +52,7 @@ def test_upgrade_from_the_first_release_loses_nothing(db_url: str) -> None:
             conn.execute(text(statement))
     with engine.connect() as conn:
         before = {
-            t.name: conn.execute(text(f"SELECT * FROM {t.name}")).all()  # noqa: S608
+            t.name: conn.execute(text(f"SELECT * FROM {t.name}")).all()
             for t in metadata.sorted_tables
         }
     engine.dispose()
