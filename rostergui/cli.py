@@ -104,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True, help="a name of your choosing")
     add.add_argument("--base-url", required=True, help="your LTIAAS address (https://…)")
     add.add_argument("--platform-id", help="the LMS platform id (issuer), if known")
+    upd = ctx_sub.add_parser(
+        "update",
+        help="rename a course or give it new keys",
+        description="New keys come from ROSTERGUI_API_KEY, ROSTERGUI_SERVICE_KEY or "
+        "ROSTERGUI_LTIK when set; keys not given are kept.",
+    )
+    upd.add_argument("name")
+    upd.add_argument("--new-name", help="rename the course")
+    upd.add_argument("--base-url", help="a new LTIAAS address")
     lst = ctx_sub.add_parser("list", help="list courses")
     lst.add_argument("--json", action="store_true")
     rem = ctx_sub.add_parser("remove", help="remove a course and its secrets")
@@ -283,6 +292,18 @@ def cmd_contexts(args: argparse.Namespace, service: RosterService, console: Cons
                 for c in courses
             ]
             _table(rows, console)
+        return EXIT_OK
+    if args.action == "update":
+        course, check = service.update_course(
+            args.name,
+            new_name=args.new_name,
+            base_url=args.base_url,
+            api_key=os.environ.get("ROSTERGUI_API_KEY", "").strip() or None,
+            service_key=os.environ.get("ROSTERGUI_SERVICE_KEY", "").strip() or None,
+            ltik=os.environ.get("ROSTERGUI_LTIK", "").strip() or None,
+        )
+        checked = f": {check.describe()}" if check else ""
+        console.print(f"Updated '{course.name}'{checked}.")
         return EXIT_OK
     if args.action == "remove":
         service.remove_course(args.name, keep_roster=args.keep_roster)

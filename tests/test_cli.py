@@ -344,3 +344,27 @@ def test_info_reports_version_database_and_keyring(cli: Cli) -> None:
     assert data["keyring_backend"].endswith("MemoryKeyring")
     assert data["keyring"] == "usable"
     assert "hunter2" not in cli("--db-url", "postgresql+psycopg://u:hunter2@h/db", "info")[1]
+
+
+def test_a_second_machine_gives_a_shared_course_its_own_keys(
+    cli: Cli, sim: Simulator, memory_keyring: MemoryKeyring
+) -> None:
+    """On a shared database, another admin's machine has the course but not its keys."""
+    cli.add(sim, "canvas-bio", "Bio")
+    memory_keyring._items.clear()  # the other machine's empty keyring
+    code, out, _ = cli("sync", "Bio")
+    assert code == 1 and "Edit course" in out and "contexts update" in out
+    code, out, err = cli(
+        "contexts",
+        "update",
+        "Bio",
+        "--new-name",
+        "Biology",
+        env={
+            "ROSTERGUI_API_KEY": DEFAULT_API_KEY,
+            "ROSTERGUI_SERVICE_KEY": sim.course("canvas-bio").service_key,
+        },
+    )
+    assert code == 0, err
+    assert "Updated 'Biology'" in out
+    assert cli("sync", "Biology")[0] == 0

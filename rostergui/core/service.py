@@ -333,8 +333,9 @@ class RosterService:
             api_key = self.secrets.get_api_key(course.base_url)
             if not api_key:
                 raise errors.SecretMissingError(
-                    f"The LTIAAS API key for {course.base_url} is not in the keyring; remove "
-                    f"'{course.name}' and add it again with the key"
+                    f"The LTIAAS API key for {course.base_url} is not in this computer's "
+                    f"keyring; give '{course.name}' its keys with Edit course (or "
+                    "'rostergui contexts update')"
                 )
             secret = self.secrets.get_course_secret(course.uid, course.auth_scheme)
             scheme = course.auth_scheme
@@ -342,8 +343,9 @@ class RosterService:
                 secret, scheme = self.secrets.get_course_secret(course.uid, "ltik"), "ltik"
             if not secret:
                 raise errors.SecretMissingError(
-                    f"The service key for '{course.name}' is not in the keyring; add the course "
-                    "again from a fresh launch token"
+                    f"The service key for '{course.name}' is not in this computer's keyring; "
+                    "give it a fresh launch token with Edit course (or 'rostergui contexts "
+                    "update')"
                 )
             creds = Credentials(api_key, secret, "ltik" if scheme == "ltik" else "service_key")
             return self._client(course.base_url, creds, cancel)
