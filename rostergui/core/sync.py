@@ -1,7 +1,8 @@
 """The roster-sync engine: fetch every page, then diff and apply in one transaction.
 
-All or nothing: members are written only after the last page arrived, in a single transaction,
-so a failure or a cancel at any point leaves the stored roster exactly as it was. Every run is
+All or nothing: pages are staged in a temporary table as they arrive (see
+:mod:`~rostergui.core.staging`) and the stored roster changes only after the last page, in a
+single transaction, so a failure or a cancel at any point leaves it exactly as it was. Every run is
 recorded (start, end, outcome, counts, error) and every change to a member is kept per run.
 
 The diff is computed *inside* the write transaction, after taking the course's row lock, so two
@@ -28,12 +29,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from rostergui.core import errors
-from rostergui.core.ltiaas import LtiaasClient, Member
+from rostergui.core.ltiaas import LtiaasClient
 from rostergui.core.prefetch import prefetch
-from rostergui.core.roles import RoleMapping
-from rostergui.core.store import bulk, repo
+from rostergui.core.staging import DroppedMember, RosterDiff, StagedRoster
+from rostergui.core.store import repo
 from rostergui.core.store.db import storage_errors
-from rostergui.core.store.schema import contexts, memberships, people, sync_changes, sync_runs
+from rostergui.core.store.schema import contexts, memberships, sync_runs
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,6 @@ class Progress:
     phase: str  # "fetching" or "applying"
     pages: int
     fetched: int
-
-
-@dataclass(frozen=True, slots=True)
-class DroppedMember:
-    user_id: str
-    name: str | None
-    email: str | None
-    role: str
 
 
 @dataclass(slots=True)
@@ -126,15 +119,15 @@ ProgressCallback = Callable[[Progress], None]
 
 def fetch_roster(
     client: LtiaasClient,
+    staged: StagedRoster,
     *,
     resource_link_id: str | None,
     page_size: int | None,
     progress: ProgressCallback,
     cancel: threading.Event,
-) -> tuple[dict[str, Member], int, int, str | None, str | None]:
-    """Walk every page. Returns members by user id (last occurrence wins), pages, raw count,
+) -> tuple[int, int, str | None, str | None]:
+    """Walk every page into ``staged``. Returns pages, members received (repeats included),
     and the context id and title the LMS reported."""
-    members: dict[str, Member] = {}
     pages = fetched = 0
     context_id = title = None
     walk = client.iter_pages(limit=page_size, resource_link_id=resource_link_id)
@@ -143,43 +136,13 @@ def fetch_roster(
             raise errors.SyncCancelledError()
         pages += 1
         fetched += len(page.raw_members)
-        for member in page.members:
-            members[member.user_id] = member
+        staged.add(page.members)
         context_id = context_id or page.context_id
         title = title or page.context_title
-        progress(Progress("fetching", pages, len(members)))
+        progress(Progress("fetching", pages, len(staged.user_ids)))
     if cancel.is_set():
         raise errors.SyncCancelledError()
-    return members, pages, fetched, context_id, title
-
-
-def _person_ids(conn: Connection, platform_id: str, user_ids: list[str]) -> dict[str, int]:
-    """Person ids for these users of one platform (just inserted or refreshed)."""
-    query = select(people.c.user_id, people.c.id).where(people.c.platform_id == platform_id)
-    if len(user_ids) <= 2000:
-        found: dict[str, int] = {}
-        for start in range(0, len(user_ids), 500):
-            chunk = user_ids[start : start + 500]
-            found.update((u, i) for u, i in conn.execute(query.where(people.c.user_id.in_(chunk))))
-        return found
-    # Many new people: one scan of the platform beats thousands of IN lists.
-    return {u: i for u, i in conn.execute(query)}
-
-
-_STORED_COLUMNS = (
-    people.c.id,
-    people.c.user_id,
-    people.c.name,
-    people.c.given_name,
-    people.c.family_name,
-    people.c.email,
-    memberships.c.lti_roles,
-    memberships.c.role,
-    memberships.c.test_user,
-    memberships.c.lms_status,
-    memberships.c.status,
-    memberships.c.present,
-)
+    return pages, fetched, context_id, title
 
 
 class SyncEngine:
@@ -250,17 +213,27 @@ class SyncEngine:
                     "enable it in the LMS's tool settings, launch the tool from the course "
                     "again and re-add the course with the new launch token"
                 )
-            with connect(cancel) as client:
-                members, result.pages, result.fetched, context_id, title = fetch_roster(
-                    client,
-                    resource_link_id=course.resource_link_id,
-                    page_size=self.page_size,
-                    progress=report,
-                    cancel=cancel,
-                )
-            result.fetch_seconds = time.monotonic() - started
-            report(Progress("applying", result.pages, len(members)))
-            self._apply(course, members, result, allow_mass_drop, context_id, title)
+            with self.engine.connect() as conn:
+                staged: StagedRoster | None = None
+                try:
+                    with storage_errors("staging the roster"):
+                        staged = StagedRoster(conn, repo.load_role_mapping(conn))
+                        with connect(cancel) as client:
+                            result.pages, result.fetched, context_id, title = fetch_roster(
+                                client,
+                                staged,
+                                resource_link_id=course.resource_link_id,
+                                page_size=self.page_size,
+                                progress=report,
+                                cancel=cancel,
+                            )
+                        conn.commit()  # ends the staging transaction; nothing shared changed
+                    result.fetch_seconds = time.monotonic() - started
+                    report(Progress("applying", result.pages, len(staged.user_ids)))
+                    self._apply(conn, course, result, allow_mass_drop, context_id, title)
+                finally:
+                    if staged is not None:
+                        _discard(conn, staged)
         except errors.SyncCancelledError as exc:
             result.cancelled = True
             self._finish_failed(course, result, exc, started)
@@ -340,22 +313,22 @@ class SyncEngine:
 
     def _apply(
         self,
+        conn: Connection,
         course: repo.Course,
-        fetched: dict[str, Member],
         result: SyncResult,
         allow_mass_drop: bool,
         context_id: str | None,
         title: str | None,
     ) -> None:
         try:
-            active_before = self._write(course, fetched, result, allow_mass_drop, context_id, title)
+            active_before = self._write(conn, course, result, allow_mass_drop, context_id, title)
         except _Held as held:
             active_before = held.active_before
         if not result.held:
             log.info("Sync of %s: %s", course.name, result.summary())
             return
-        with storage_errors("recording the held sync"), self.engine.begin() as conn:
-            conn.execute(
+        with storage_errors("recording the held sync"), self.engine.begin() as record:
+            record.execute(
                 update(sync_runs)
                 .where(sync_runs.c.id == result.run_id)
                 .values(
@@ -384,17 +357,18 @@ class SyncEngine:
 
     def _write(
         self,
+        conn: Connection,
         course: repo.Course,
-        fetched: dict[str, Member],
         result: SyncResult,
         allow_mass_drop: bool,
         context_id: str | None,
         title: str | None,
     ) -> int:
         """Diff and write under the course lock; returns the active count before."""
-        with storage_errors("saving the roster"), self.engine.begin() as conn:
+        with storage_errors("saving the roster"), conn.begin():
             # Take the course's write lock first: in SQLite this is the database write lock, in
-            # PostgreSQL the row lock. A concurrent sync of the same course waits here.
+            # PostgreSQL the row lock. A concurrent sync of the same course waits here and then
+            # diffs against what the first one wrote.
             locked = conn.execute(
                 update(contexts)
                 .where(contexts.c.id == course.id)
@@ -406,25 +380,38 @@ class SyncEngine:
                     f"'{course.name}' was removed while it was syncing; nothing was saved"
                 )
             previous_sync: datetime | None = locked[0]
-            mapping = repo.load_role_mapping(conn)
-            plan = _Plan.build(conn, course, fetched, mapping, previous_sync)
-            result.added = len(plan.new_members)
-            result.updated = plan.updated
-            result.deactivated = len(plan.deactivations)
-            result.reactivated = plan.reactivated
-            result.active_count = plan.active_after
-            if not allow_mass_drop and self.policy.holds(plan.active_before, result.deactivated):
+            diff = RosterDiff(conn, course.id, course.platform_id)
+            summary = diff.summary()
+            result.added = summary.added
+            result.updated = summary.updated
+            result.deactivated = summary.deactivated
+            result.reactivated = summary.reactivated
+            result.active_count = summary.active_after
+            if not allow_mass_drop and self.policy.holds(
+                summary.active_before, summary.deactivated
+            ):
                 result.held = True
-                result.would_deactivate = plan.deactivations
+                result.would_deactivate = diff.dropped()
                 # Leaving the block by exception rolls the transaction back, releasing the lock.
-                raise _Held(plan.active_before)
-            plan.write(conn, result.run_id, course, context_id, title)
+                raise _Held(summary.active_before)
+            now = repo.utcnow()
+            diff.write(result.run_id, now, previous_sync)
+            course_values: dict[str, Any] = {
+                "last_synced_at": now,
+                "last_status": "ok",
+                "last_error": None,
+            }
+            if context_id and not course.context_id:
+                course_values["context_id"] = context_id
+            if title and not course.title:
+                course_values["title"] = title
+            conn.execute(update(contexts).where(contexts.c.id == course.id).values(**course_values))
             conn.execute(
                 update(sync_runs)
                 .where(sync_runs.c.id == result.run_id)
                 .values(
                     outcome="ok",
-                    finished_at=plan.now,
+                    finished_at=now,
                     pages=result.pages,
                     fetched=result.fetched,
                     added=result.added,
@@ -435,7 +422,18 @@ class SyncEngine:
                 )
             )
             result.ok = True
-            return plan.active_before
+            return summary.active_before
+
+
+def _discard(conn: Connection, staged: StagedRoster) -> None:
+    """Drop the temporary tables; the connection goes back to the pool clean."""
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        staged.drop()
+        conn.commit()
+    except Exception:  # a broken connection is discarded by the pool anyway
+        log.debug("Could not drop the staging tables", exc_info=True)
 
 
 class _Held(Exception):
@@ -444,228 +442,3 @@ class _Held(Exception):
     def __init__(self, active_before: int) -> None:
         super().__init__()
         self.active_before = active_before
-
-
-@dataclass(slots=True)
-class _Plan:
-    """The difference between the fetched and the stored roster, ready to write."""
-
-    now: datetime
-    platform_id: str
-    new_members: list[tuple[Member, str, bool]] = field(default_factory=list)
-    person_updates: list[tuple[Any, ...]] = field(default_factory=list)
-    membership_updates: list[dict[str, Any]] = field(default_factory=list)
-    changes: list[tuple[int, str, str | None, str | None]] = field(default_factory=list)
-    deactivations: list[DroppedMember] = field(default_factory=list)
-    updated: int = 0
-    reactivated: int = 0
-    active_before: int = 0
-    active_after: int = 0
-
-    @classmethod
-    def build(
-        cls,
-        conn: Connection,
-        course: repo.Course,
-        fetched: dict[str, Member],
-        mapping: RoleMapping,
-        previous_sync: datetime | None,
-    ) -> _Plan:
-        plan = cls(now=repo.utcnow(), platform_id=course.platform_id)
-        now = plan.now
-        stored = conn.execute(
-            select(*_STORED_COLUMNS)
-            .select_from(memberships.join(people, people.c.id == memberships.c.person_id))
-            .where(memberships.c.context_pk == course.id)
-        )
-        seen: set[str] = set()
-        for (
-            pid,
-            user_id,
-            name,
-            given,
-            family,
-            email,
-            raw_roles,
-            role,
-            test_user,
-            lms_status,
-            status,
-            present,
-        ) in stored:
-            was_active = status == "active"
-            plan.active_before += was_active
-            member = fetched.get(user_id)
-            if member is None:
-                if was_active:
-                    plan.membership_updates.append(
-                        {
-                            "p": pid,
-                            "present": False,
-                            "status": "inactive",
-                            "last_seen_at": previous_sync or now,
-                            "deactivated_at": now,
-                        }
-                    )
-                    plan.deactivations.append(DroppedMember(user_id, name, email, role))
-                    plan.changes.append((pid, "deactivated", role, None))
-                elif present:
-                    plan.membership_updates.append(
-                        {"p": pid, "present": False, "last_seen_at": previous_sync or now}
-                    )
-                continue
-            seen.add(user_id)
-            mapped = mapping.map(member.roles)
-            new_status = "active" if member.status == "Active" else "inactive"
-            new_raw = repo.join_roles(member.roles)
-            person_changed = (member.name, member.given_name, member.family_name, member.email) != (
-                name,
-                given,
-                family,
-                email,
-            )
-            if person_changed:
-                plan.person_updates.append(
-                    (member.name, member.given_name, member.family_name, member.email, pid)
-                )
-            role_changed = mapped.role.value != role
-            data_changed = (
-                role_changed or new_raw != raw_roles or mapped.test_user != bool(test_user)
-            )
-            plan.updated += person_changed or data_changed
-            if data_changed or member.status != lms_status or new_status != status or not present:
-                row: dict[str, Any] = {
-                    "p": pid,
-                    "present": True,
-                    "status": new_status,
-                    "lti_roles": new_raw,
-                    "role": mapped.role.value,
-                    "test_user": mapped.test_user,
-                    "lms_status": member.status,
-                    "last_seen_at": now,
-                }
-                if new_status != status:
-                    row["deactivated_at"] = now if new_status == "inactive" else None
-                plan.membership_updates.append(row)
-            if role_changed:
-                plan.changes.append((pid, "role_changed", role, mapped.role.value))
-            if new_status == "active" and not was_active:
-                plan.reactivated += 1
-                plan.changes.append((pid, "reactivated", None, mapped.role.value))
-            elif new_status == "inactive" and was_active:
-                plan.deactivations.append(DroppedMember(user_id, member.name, member.email, role))
-                plan.changes.append((pid, "deactivated", role, None))
-            plan.active_after += new_status == "active"
-        for user_id, member in fetched.items():
-            if user_id not in seen:
-                mapped = mapping.map(member.roles)
-                active = member.status == "Active"
-                plan.new_members.append((member, mapped.role.value, mapped.test_user))
-                plan.active_after += active
-        return plan
-
-    def write(
-        self,
-        conn: Connection,
-        run_id: int | None,
-        course: repo.Course,
-        context_id: str | None,
-        title: str | None,
-    ) -> None:
-        now = self.now
-        stamp = bulk.timestamp(conn, now)
-        if self.new_members:
-            bulk.insert_rows(
-                conn,
-                people,
-                ("platform_id", "user_id", "name", "given_name", "family_name", "email"),
-                [
-                    (self.platform_id, m.user_id, m.name, m.given_name, m.family_name, m.email)
-                    for m, _role, _test in self.new_members
-                ],
-                conflict=("platform_id", "user_id"),
-                update=("name", "given_name", "family_name", "email"),
-            )
-            ids = _person_ids(conn, self.platform_id, [m.user_id for m, _r, _t in self.new_members])
-            bulk.insert_rows(
-                conn,
-                memberships,
-                (
-                    "context_pk",
-                    "person_id",
-                    "lti_roles",
-                    "role",
-                    "test_user",
-                    "lms_status",
-                    "status",
-                    "present",
-                    "first_seen_at",
-                    "last_seen_at",
-                    "deactivated_at",
-                ),
-                [
-                    (
-                        course.id,
-                        ids[m.user_id],
-                        "\n".join(m.roles),
-                        role,
-                        test,
-                        m.status,
-                        "active" if m.status == "Active" else "inactive",
-                        True,
-                        stamp,
-                        stamp,
-                        None if m.status == "Active" else stamp,
-                    )
-                    for m, role, test in self.new_members
-                ],
-            )
-            self.changes.extend(
-                (ids[m.user_id], "added", None, role) for m, role, _test in self.new_members
-            )
-        bulk.update_rows(
-            conn,
-            people,
-            ("name", "given_name", "family_name", "email"),
-            ("id",),
-            self.person_updates,
-        )
-        # Rows differ in which columns they set; group them by column set for executemany.
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in self.membership_updates:
-            groups.setdefault(tuple(sorted(k for k in row if k != "p")), []).append(row)
-        for columns, rows in groups.items():
-            bulk.update_rows(
-                conn,
-                memberships,
-                columns,
-                ("context_pk", "person_id"),
-                [
-                    (
-                        *(
-                            bulk.timestamp(conn, v) if isinstance(v, datetime) else v
-                            for v in (r[c] for c in columns)
-                        ),
-                        course.id,
-                        r["p"],
-                    )
-                    for r in rows
-                ],
-            )
-        if run_id is not None:
-            bulk.insert_rows(
-                conn,
-                sync_changes,
-                ("run_id", "person_id", "change", "old_role", "new_role"),
-                [(run_id, pid, change, old, new) for pid, change, old, new in self.changes],
-            )
-        course_values: dict[str, Any] = {
-            "last_synced_at": now,
-            "last_status": "ok",
-            "last_error": None,
-        }
-        if context_id and not course.context_id:
-            course_values["context_id"] = context_id
-        if title and not course.title:
-            course_values["title"] = title
-        conn.execute(update(contexts).where(contexts.c.id == course.id).values(**course_values))

@@ -1,8 +1,8 @@
 """Bulk writes straight through the database driver's ``executemany``.
 
-A first sync of a 100,000-member course writes 300,000 rows (people, memberships, changes).
-SQLAlchemy's per-row parameter processing costs more than the database itself at that size,
-so the sync engine hands plain tuples to the driver. Statements are still generated from the
+A sync stages every member it receives (100,000 rows for a large course). SQLAlchemy's per-row
+parameter processing costs more than the database itself at that size, so the sync engine
+hands plain tuples to the driver. Statements are still generated from the
 table definitions (no hand-written table or column names), run on the caller's connection
 inside its transaction, and work on SQLite and PostgreSQL alike: both speak
 ``INSERT … ON CONFLICT … DO UPDATE SET … = excluded.…``.
@@ -45,8 +45,7 @@ def insert_rows(
     quote = conn.dialect.identifier_preparer.quote
     cols = ", ".join(quote(table.c[c].name) for c in columns)
     values = ", ".join([mark] * len(columns))
-    # Identifiers come from the Table definition; every value is a bound parameter.
-    sql = f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({values})"  # noqa: S608
+    sql = f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({values})"
     if conflict:
         keys = ", ".join(quote(table.c[c].name) for c in conflict)
         if update:
@@ -55,21 +54,6 @@ def insert_rows(
         else:
             sql += f" ON CONFLICT ({keys}) DO NOTHING"
     _run(conn, sql, rows)
-
-
-def update_rows(
-    conn: Connection,
-    table: Table,
-    set_columns: Sequence[str],
-    key_columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-) -> None:
-    """``UPDATE`` one row per tuple: the set values first, then the key values."""
-    mark = _placeholder(conn)
-    quote = conn.dialect.identifier_preparer.quote
-    sets = ", ".join(f"{quote(table.c[c].name)} = {mark}" for c in set_columns)
-    where = " AND ".join(f"{quote(table.c[c].name)} = {mark}" for c in key_columns)
-    _run(conn, f"UPDATE {quote(table.name)} SET {sets} WHERE {where}", rows)  # noqa: S608
 
 
 def timestamp(conn: Connection, value: datetime | None) -> Any:
