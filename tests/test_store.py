@@ -12,7 +12,13 @@ from sqlalchemy import insert, inspect, select
 
 from rostergui.core import errors
 from rostergui.core.store import repo
-from rostergui.core.store.db import describe_url, head_revision, open_database, translate
+from rostergui.core.store.db import (
+    SCHEMA_REVISION,
+    describe_url,
+    head_revision,
+    open_database,
+    translate,
+)
 from rostergui.core.store.schema import metadata, sync_runs
 
 
@@ -23,6 +29,10 @@ def test_migrations_build_exactly_the_declared_schema(db_url: str) -> None:
         assert MigrationContext.configure(conn).get_current_revision() == head_revision()
     assert diff == []
     engine.dispose()
+
+
+def test_the_schema_revision_constant_is_the_newest_migration() -> None:
+    assert head_revision() == SCHEMA_REVISION
 
 
 def test_opening_twice_is_harmless_and_keeps_rows(db_url: str) -> None:

@@ -13,31 +13,40 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from rostergui.core import errors
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
+
+#: The newest migration. Opening a database at this revision needs no Alembic at all, which
+#: keeps it (and the template engine it loads) off the start-up path; a test checks this
+#: constant against the migration scripts.
+SCHEMA_REVISION = "0001"
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 15_000
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def head_revision() -> str:
+    """The newest revision according to the migration scripts themselves."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -149,13 +158,21 @@ def storage_errors(doing: str) -> Iterator[None]:
         raise
 
 
+def _current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the current head (creating it on an empty database)."""
     with storage_errors("upgrading the database"), engine.begin() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-        if current == head_revision():
+        current = _current_revision(conn)
+        if current == SCHEMA_REVISION:
             return
-        log.info("Upgrading database schema from %s to %s", current, head_revision())
+        from alembic import command
+
+        log.info("Upgrading database schema from %s to %s", current, SCHEMA_REVISION)
         cfg = _alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
