@@ -93,21 +93,40 @@ class DroppedMember:
 
 @dataclass(slots=True)
 class Diff:
+    """Counts of what a sync would change; zero counts let :meth:`RosterDiff.write` skip
+    statements (an unchanged re-sync writes almost nothing)."""
+
     added: int
     added_active: int
     updated: int
     reactivated: int
     deactivated: int
     active_before: int
+    people_changed: int = 0
+    memberships_changed: int = 0
+    role_changed: int = 0
+    lms_deactivated: int = 0
+    absent: int = 0
 
     @property
     def active_after(self) -> int:
         return self.active_before + self.added_active + self.reactivated - self.deactivated
 
 
-# Status transitions of members the LMS still lists, as conditions on rs_diff rows.
+# Conditions on rs_diff rows, shared by counting and writing.
 _REACTIVATED = "had_membership AND status = 'active' AND old_status <> 'active'"
 _DEACTIVATED = "had_membership AND status = 'inactive' AND old_status = 'active'"
+_ROLE_CHANGED = "had_membership AND role <> old_role"
+
+
+def _membership_changed(alias: str = "") -> str:
+    """A member the LMS still lists whose stored membership needs writing."""
+    a = alias
+    return (
+        f"{a}had_membership AND ({a}role <> {a}old_role OR {a}lti_roles <> {a}old_lti_roles "
+        f"OR {a}test_user <> {a}old_test_user OR {a}lms_status <> {a}old_lms_status "
+        f"OR {a}status <> {a}old_status OR {a}old_present = FALSE)"
+    )
 
 
 class RosterDiff:
@@ -142,7 +161,6 @@ class RosterDiff:
     def _sql(self, sql: str, **params: Any) -> Any:
         return self.conn.execute(text(sql), {**self.params, **params})
 
-    # Conditions on rs_diff rows, shared by counting and writing.
     def _person_changed(self, alias: str = "") -> str:
         """Name or email differ (NULL-safe); ``alias`` qualifies the rs_diff columns."""
         return (
@@ -164,31 +182,49 @@ class RosterDiff:
     """
 
     def summary(self) -> Diff:
-        absent_active = int(
-            self._sql(f"SELECT COUNT(*) {self._ABSENT} AND m.status = 'active'").scalar_one()
-        )
+        absent, absent_active = self._sql(
+            f"SELECT COUNT(*), SUM(CASE WHEN m.status = 'active' THEN 1 ELSE 0 END) {self._ABSENT}"
+        ).one()
         active_before = int(
             self._sql(
                 "SELECT COUNT(*) FROM memberships WHERE context_pk = :ctx AND status = 'active'"
             ).scalar_one()
         )
+        person = self._person_changed()
         conditions = (
             "NOT had_membership",
             "NOT had_membership AND status = 'active'",
-            f"had_membership AND ({self._person_changed()} OR {self._data_changed()})",
+            f"had_membership AND ({person} OR {self._data_changed()})",
             _REACTIVATED,
             _DEACTIVATED,
+            f"had_membership AND {person}",
+            _membership_changed(),
+            _ROLE_CHANGED,
         )
         sums = ", ".join(f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conditions)
         row = self._sql(f"SELECT {sums} FROM rs_diff").one()  # one scan for every count
-        added, added_active, updated, reactivated, lms_deactivated = (int(v or 0) for v in row)
+        (
+            added,
+            added_active,
+            updated,
+            reactivated,
+            lms_deactivated,
+            people_changed,
+            memberships_changed,
+            role_changed,
+        ) = (int(v or 0) for v in row)
         return Diff(
             added=added,
             added_active=added_active,
             updated=updated,
             reactivated=reactivated,
-            deactivated=absent_active + lms_deactivated,
+            deactivated=int(absent_active or 0) + lms_deactivated,
             active_before=active_before,
+            people_changed=people_changed,
+            memberships_changed=memberships_changed,
+            role_changed=role_changed,
+            lms_deactivated=lms_deactivated,
+            absent=int(absent or 0),
         )
 
     def dropped(self) -> list[DroppedMember]:
@@ -208,101 +244,116 @@ class RosterDiff:
             key=lambda d: ((d.name or "").casefold(), d.user_id),
         )
 
-    def write(self, run_id: int | None, now: datetime, previous_sync: datetime | None) -> None:
+    def write(
+        self,
+        diff: Diff,
+        run_id: int | None,
+        now: datetime,
+        previous_sync: datetime | None,
+    ) -> None:
+        """Apply the difference; statements with nothing to do are skipped."""
         stamp = bulk.timestamp(self.conn, now)
         seen = bulk.timestamp(self.conn, previous_sync or now)
         run = {"run": run_id, "now": stamp, "prev": seen}
-        # People: new ones in, changed names and emails refreshed. Another course of the same
-        # platform may add the same person concurrently (PostgreSQL), hence DO NOTHING.
-        self._sql(
-            """
-            INSERT INTO people (platform_id, user_id, name, given_name, family_name, email)
-            SELECT :plat, user_id, name, given_name, family_name, email
-            FROM rs_diff WHERE person_id IS NULL
-            ON CONFLICT (platform_id, user_id) DO NOTHING
-            """
-        )
-        self._sql(
-            f"""
-            UPDATE people SET name = d.name, given_name = d.given_name,
-                   family_name = d.family_name, email = d.email
-            FROM rs_diff d
-            WHERE people.id = d.person_id AND {self._person_changed("d.")}
-            """
-        )
-        # The history first: it reads the state before the memberships change.
-        changes = (
-            ("role_changed", "old_role", "role", "had_membership AND role <> old_role"),
-            ("reactivated", "NULL", "role", _REACTIVATED),
-            ("deactivated", "old_role", "NULL", _DEACTIVATED),
-        )
         # New members' person ids come from a join: rs_diff only knows those who existed.
         new_members = """
             FROM rs_diff d JOIN people p ON p.platform_id = :plat AND p.user_id = d.user_id
             WHERE NOT d.had_membership
         """
-        if run_id is not None:
+        if diff.added:
+            # Another course of the same platform may add the same person concurrently
+            # (PostgreSQL), hence DO NOTHING.
+            self._sql(
+                """
+                INSERT INTO people (platform_id, user_id, name, given_name, family_name, email)
+                SELECT :plat, user_id, name, given_name, family_name, email
+                FROM rs_diff WHERE person_id IS NULL
+                ON CONFLICT (platform_id, user_id) DO NOTHING
+                """
+            )
+        if diff.people_changed:
             self._sql(
                 f"""
-                INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
-                SELECT :run, p.id, 'added', NULL, d.role {new_members}
-                """,
-                **run,
+                UPDATE people SET name = d.name, given_name = d.given_name,
+                       family_name = d.family_name, email = d.email
+                FROM rs_diff d
+                WHERE people.id = d.person_id AND d.had_membership
+                  AND {self._person_changed("d.")}
+                """
             )
-            for change, old, new, where in changes:
+        # The history first: it reads the state before the memberships change.
+        if run_id is not None:
+            if diff.added:
                 self._sql(
                     f"""
                     INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
-                    SELECT :run, person_id, '{change}', {old}, {new} FROM rs_diff WHERE {where}
+                    SELECT :run, p.id, 'added', NULL, d.role {new_members}
                     """,
                     **run,
                 )
+            changes = (
+                (diff.role_changed, "role_changed", "old_role", "role", _ROLE_CHANGED),
+                (diff.reactivated, "reactivated", "NULL", "role", _REACTIVATED),
+                (diff.lms_deactivated, "deactivated", "old_role", "NULL", _DEACTIVATED),
+            )
+            for count, change, old, new, where in changes:
+                if count:
+                    self._sql(
+                        f"""
+                        INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
+                        SELECT :run, person_id, '{change}', {old}, {new}
+                        FROM rs_diff WHERE {where}
+                        """,
+                        **run,
+                    )
+            if diff.deactivated > diff.lms_deactivated:
+                self._sql(
+                    f"""
+                    INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
+                    SELECT :run, m.person_id, 'deactivated', m.role, NULL
+                    {self._ABSENT} AND m.status = 'active'
+                    """,
+                    **run,
+                )
+        if diff.absent:
+            # Members who are gone: inactive, never deleted; last seen at the previous sync.
             self._sql(
                 f"""
-                INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
-                SELECT :run, m.person_id, 'deactivated', m.role, NULL
-                {self._ABSENT} AND m.status = 'active'
+                UPDATE memberships SET present = FALSE, last_seen_at = :prev,
+                       status = 'inactive',
+                       deactivated_at = CASE WHEN status = 'active' THEN :now
+                                             ELSE deactivated_at END
+                WHERE person_id IN (SELECT m.person_id {self._ABSENT})
+                  AND context_pk = :ctx
                 """,
                 **run,
             )
-        # Members who are gone: inactive, never deleted; last seen at the previous sync.
-        self._sql(
-            f"""
-            UPDATE memberships SET present = FALSE, last_seen_at = :prev, status = 'inactive',
-                   deactivated_at = CASE WHEN status = 'active' THEN :now
-                                         ELSE deactivated_at END
-            WHERE person_id IN (SELECT m.person_id {self._ABSENT})
-              AND context_pk = :ctx
-            """,
-            **run,
-        )
-        # Members still there whose data or status changed.
-        self._sql(
-            """
-            UPDATE memberships SET lti_roles = d.lti_roles, role = d.role,
-                   test_user = d.test_user, lms_status = d.lms_status, status = d.status,
-                   present = TRUE, last_seen_at = :now,
-                   deactivated_at = CASE
-                       WHEN d.status = d.old_status THEN memberships.deactivated_at
-                       WHEN d.status = 'inactive' THEN :now
-                       ELSE NULL END
-            FROM rs_diff d
-            WHERE memberships.context_pk = :ctx AND memberships.person_id = d.person_id
-              AND d.had_membership
-              AND (d.role <> d.old_role OR d.lti_roles <> d.old_lti_roles
-                   OR d.test_user <> d.old_test_user OR d.lms_status <> d.old_lms_status
-                   OR d.status <> d.old_status OR d.old_present = FALSE)
-            """,
-            **run,
-        )
-        self._sql(
-            f"""
-            INSERT INTO memberships (context_pk, person_id, lti_roles, role, test_user,
-                                     lms_status, status, present, first_seen_at, last_seen_at,
-                                     deactivated_at)
-            SELECT :ctx, p.id, d.lti_roles, d.role, d.test_user, d.lms_status, d.status, TRUE,
-                   :now, :now, CASE WHEN d.status = 'active' THEN NULL ELSE :now END
-            {new_members}
-            """,
-            **run,
-        )
+        if diff.memberships_changed:
+            # Members still there whose data or status changed.
+            self._sql(
+                f"""
+                UPDATE memberships SET lti_roles = d.lti_roles, role = d.role,
+                       test_user = d.test_user, lms_status = d.lms_status, status = d.status,
+                       present = TRUE, last_seen_at = :now,
+                       deactivated_at = CASE
+                           WHEN d.status = d.old_status THEN memberships.deactivated_at
+                           WHEN d.status = 'inactive' THEN :now
+                           ELSE NULL END
+                FROM rs_diff d
+                WHERE memberships.context_pk = :ctx AND memberships.person_id = d.person_id
+                  AND {_membership_changed("d.")}
+                """,
+                **run,
+            )
+        if diff.added:
+            self._sql(
+                f"""
+                INSERT INTO memberships (context_pk, person_id, lti_roles, role, test_user,
+                                         lms_status, status, present, first_seen_at,
+                                         last_seen_at, deactivated_at)
+                SELECT :ctx, p.id, d.lti_roles, d.role, d.test_user, d.lms_status, d.status,
+                       TRUE, :now, :now, CASE WHEN d.status = 'active' THEN NULL ELSE :now END
+                {new_members}
+                """,
+                **run,
+            )

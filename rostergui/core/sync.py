@@ -395,7 +395,7 @@ class SyncEngine:
                 # Leaving the block by exception rolls the transaction back, releasing the lock.
                 raise _Held(summary.active_before)
             now = repo.utcnow()
-            diff.write(result.run_id, now, previous_sync)
+            diff.write(summary, result.run_id, now, previous_sync)
             course_values: dict[str, Any] = {
                 "last_synced_at": now,
                 "last_status": "ok",
