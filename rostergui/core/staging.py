@@ -45,18 +45,22 @@ _COLUMNS = tuple(c.name for c in STAGING.columns)
 
 class StagedRoster:
     """A temporary table of the members fetched so far (one row per user; the last copy of a
-    member repeated across pages wins)."""
+    member repeated across pages wins). Rows are written in batches of a few thousand: one
+    ``executemany`` per page of 100 costs twice as much per row."""
+
+    BATCH = 2000
 
     def __init__(self, conn: Connection, mapping: RoleMapping) -> None:
         self.conn = conn
         self.mapping = mapping
         self.user_ids: set[str] = set()
+        self._pending: list[tuple[Any, ...]] = []
         self.drop()
         STAGING.create(conn)
 
     def add(self, members: Iterable[Member]) -> None:
         mapping = self.mapping.map
-        rows = []
+        rows = self._pending
         for m in members:
             mapped = mapping(m.roles)
             rows.append(
@@ -74,6 +78,12 @@ class StagedRoster:
                 )
             )
             self.user_ids.add(m.user_id)
+        if len(rows) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows still held back (call once the last page is in)."""
+        rows, self._pending = self._pending, []
         bulk.insert_rows(
             self.conn, STAGING, _COLUMNS, rows, conflict=("user_id",), update=_COLUMNS[1:]
         )

@@ -142,6 +142,7 @@ def fetch_roster(
         progress(Progress("fetching", pages, len(staged.user_ids)))
     if cancel.is_set():
         raise errors.SyncCancelledError()
+    staged.flush()
     return pages, fetched, context_id, title
 
 
