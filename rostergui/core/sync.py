@@ -329,24 +329,14 @@ class SyncEngine:
             log.info("Sync of %s: %s", course.name, result.summary())
             return
         with storage_errors("recording the held sync"), self.engine.begin() as record:
-            record.execute(
-                update(sync_runs)
-                .where(sync_runs.c.id == result.run_id)
-                .values(
-                    outcome="held",
-                    finished_at=repo.utcnow(),
-                    pages=result.pages,
-                    fetched=result.fetched,
-                    added=result.added,
-                    updated=result.updated,
-                    deactivated=result.deactivated,
-                    reactivated=result.reactivated,
-                    active_count=active_before,
-                    error=(
-                        f"Held: {result.deactivated} of {active_before} active members would "
-                        "be dropped; nothing was changed"
-                    ),
-                )
+            _record_run(
+                record,
+                result,
+                "held",
+                repo.utcnow(),
+                active_count=active_before,
+                error=f"Held: {result.deactivated} of {active_before} active members would "
+                "be dropped; nothing was changed",
             )
         result.active_count = active_before
         log.warning(
@@ -407,23 +397,37 @@ class SyncEngine:
             if title and not course.title:
                 course_values["title"] = title
             conn.execute(update(contexts).where(contexts.c.id == course.id).values(**course_values))
-            conn.execute(
-                update(sync_runs)
-                .where(sync_runs.c.id == result.run_id)
-                .values(
-                    outcome="ok",
-                    finished_at=now,
-                    pages=result.pages,
-                    fetched=result.fetched,
-                    added=result.added,
-                    updated=result.updated,
-                    deactivated=result.deactivated,
-                    reactivated=result.reactivated,
-                    active_count=result.active_count,
-                )
-            )
+            _record_run(conn, result, "ok", now, active_count=result.active_count)
             result.ok = True
             return summary.active_before
+
+
+def _record_run(
+    conn: Connection,
+    result: SyncResult,
+    outcome: str,
+    finished_at: datetime,
+    *,
+    active_count: int,
+    error: str | None = None,
+) -> None:
+    """Write a finished run's outcome and counts to its history row."""
+    conn.execute(
+        update(sync_runs)
+        .where(sync_runs.c.id == result.run_id)
+        .values(
+            outcome=outcome,
+            finished_at=finished_at,
+            pages=result.pages,
+            fetched=result.fetched,
+            added=result.added,
+            updated=result.updated,
+            deactivated=result.deactivated,
+            reactivated=result.reactivated,
+            active_count=active_count,
+            error=error,
+        )
+    )
 
 
 def _discard(conn: Connection, staged: StagedRoster) -> None:
