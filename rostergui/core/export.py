@@ -44,7 +44,8 @@ def neutralise(value: str) -> str:
 
 
 def _iso(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+    # isoformat is several times faster than strftime, and 200,000 dates go by per export.
+    return value.isoformat(timespec="seconds") + "Z" if value else ""
 
 
 def row_cells(row: MemberRow) -> list[str]:

@@ -28,17 +28,25 @@ from rostergui.ui.roster_index import (
     Filters,
     PreparedRoster,
     RosterIndex,
+    SortOrder,
     format_time,
+    release_later,
 )
 
 #: ``data(index, ROW_ROLE)`` gives the whole :class:`MemberRow`.
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
-_DISPLAY = Qt.ItemDataRole.DisplayRole
-_TOOLTIP = Qt.ItemDataRole.ToolTipRole
-_FOREGROUND = Qt.ItemDataRole.ForegroundRole
-_FONT = Qt.ItemDataRole.FontRole
-_DECORATION = Qt.ItemDataRole.DecorationRole
+# Plain ints: ``data`` runs for every painted cell and role, and comparing ints is cheaper than
+# comparing enum members.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+#: The roles ``data`` answers. A painted cell is asked for seven; the rest return at once.
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _DECORATION, ROW_ROLE})
+_COLUMNS = tuple(Column)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 _HEADER_TIPS: dict[Column, str] = {
     Column.ROLE: "The course role mapped from the LTI roles the LMS sent (hover a cell for them)",
@@ -88,10 +96,19 @@ class MemberTableModel(QAbstractTableModel):
     # --- loading, filtering, sorting -------------------------------------------------------
 
     def set_roster(self, roster: PreparedRoster) -> None:
+        """Show ``roster``; the one it replaces is freed on a background thread (freeing
+        100,000 rows at once would freeze the window for a tenth of a second)."""
         self.beginResetModel()
+        replaced = self.index_.detach()
         self.index_.load(roster)
         self.endResetModel()
+        release_later(replaced)
         self.summaryChanged.emit(self.summary())
+
+    @property
+    def sort_order(self) -> SortOrder:
+        """The sort shown now, for :meth:`PreparedRoster.build` to prepare a roster in."""
+        return self.index_.sort_column, self.index_.descending
 
     def clear(self) -> None:
         self.set_roster(PreparedRoster.empty())
@@ -151,14 +168,14 @@ class MemberTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(Column)
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid():
+        if role not in _ANSWERED or not index.isValid():
             return None
         r = index.row()
         shown = self.index_.shown
         if r >= len(shown):
             return None
         row = self.index_.roster.rows[shown[r]]
-        column = Column(index.column())
+        column = _COLUMNS[index.column()]
         if role == _DISPLAY:
             return cell_text(row, column)
         if role == _FOREGROUND:
@@ -203,10 +220,4 @@ class MemberTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags

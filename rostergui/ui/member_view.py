@@ -1,7 +1,8 @@
 """The roster panel: filters, the member table and its role summary.
 
-The roster of the selected course is loaded once with every status (a worker builds the rows
-and folds their search text), then filtered by text, role and status entirely in memory, so
+The roster of the selected course is loaded once with every status (a worker builds the rows,
+folds their search text and puts them in the table's sort order), then filtered by text, role
+and status entirely in memory, so
 switching "active" to "all" never goes back to the database. Filters, column widths and the sort
 are remembered between sessions.
 """
@@ -9,6 +10,7 @@ are remembered between sessions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -29,16 +31,19 @@ from PySide6.QtWidgets import (
 from rostergui.core import errors
 from rostergui.core.roles import ToolRole
 from rostergui.core.service import RosterService
+from rostergui.core.store.repo import MemberRow
 from rostergui.ui import settings as opts
 from rostergui.ui.member_model import MemberTableModel, cell_text
-from rostergui.ui.roster_index import Column, Filters, PreparedRoster
+from rostergui.ui.roster_index import Column, Filters, PreparedRoster, SortOrder
 from rostergui.ui.settings import Settings
 from rostergui.ui.throttle import Throttle
-from rostergui.ui.workers import TaskRunner
+from rostergui.ui.workers import TaskRunner, collection_paused, exempt_from_collection
 
 log = logging.getLogger(__name__)
 
 FILTER_INTERVAL_MS = 150
+#: From this many members on, a loaded roster is kept out of the garbage collector's walks.
+LARGE_ROSTER = 20_000
 HEADER_KEY = "members/header"
 _STATUS_CHOICES = (("Active", "active"), ("Inactive", "inactive"), ("All statuses", "all"))
 _DEFAULT_WIDTHS = {
@@ -49,6 +54,20 @@ _DEFAULT_WIDTHS = {
     Column.STATUS: 65,
     Column.FIRST_SEEN: 125,
 }
+
+
+def load_roster(fetch: Callable[[], Sequence[MemberRow]], sort: SortOrder) -> PreparedRoster:
+    """The loading task's work, off the GUI thread: fetch the rows and prepare them to show in
+    ``sort`` order.
+
+    A big roster must neither set off full garbage collections while its rows are allocated
+    nor be walked by every later one (see :func:`~rostergui.ui.workers.collection_paused`).
+    """
+    with collection_paused():
+        roster = PreparedRoster.build(fetch(), sort=sort)
+        if len(roster.rows) >= LARGE_ROSTER:
+            exempt_from_collection()
+    return roster
 
 
 class MemberTable(QTableView):
@@ -260,9 +279,11 @@ class MemberPanel(QWidget):
         self.loading = True
         generation = self._generation
         service = self.service
+        # Sorted in the worker too: ordering 100,000 rows is not work for the GUI thread.
+        sort = self.model.sort_order
 
         def job() -> PreparedRoster:
-            return PreparedRoster.build(service.members(name, status="all"))
+            return load_roster(lambda: service.members(name, status="all"), sort)
 
         self.runner.run(
             job,

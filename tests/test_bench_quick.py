@@ -1,0 +1,52 @@
+"""The benchmark suite runs end to end in quick mode and writes every section's table.
+
+Only that it runs: how fast is what ``python bench/run_all.py`` measures and records in
+docs/PERFORMANCE.md. Timings on a shared machine are noise, so nothing here asserts one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Each section's heading and the header row of its table, as the benchmarks write them.
+SECTIONS = {
+    "## Sync": "| measurement | members | bare loop | RosterSync | ratio | target |",
+    "### Member table": "| measurement | baseline | RosterSync | ratio | target | |",
+    "### Responsiveness during a sync": "| phase | duration | ticks | longest gap |",
+    "### CSV export": "| measurement | bare `csv.writer` | `write_csv` | ratio | target | |",
+    "### Start-up": "| measurement | bare PySide6 window | RosterSync | ratio | target | |",
+}
+
+
+@pytest.mark.slow
+def test_quick_benchmarks_write_every_table(tmp_path: Path) -> None:
+    output = tmp_path / "PERFORMANCE.md"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--output", str(output)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    text = output.read_text(encoding="utf-8")
+    assert "bench/run_all.py --quick" in text  # the command that produced it
+    for heading, table_header in SECTIONS.items():
+        assert heading in text, heading
+        section = text[text.index(heading) :]
+        assert table_header in section, f"{heading}: no table"
+        # A header row, its separator and at least one row of figures.
+        lines = section[section.index(table_header) :].splitlines()
+        assert lines[1].startswith("|---"), heading
+        assert lines[2].startswith("| "), heading
+    assert "This benchmark failed" not in text, text
