@@ -23,6 +23,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select, update
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LANG", "C.UTF-8")
 
@@ -31,6 +33,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 from rostergui.core.store import repo
+from rostergui.core.store.schema import memberships, sync_runs
 from rostergui.demo import Demo, start_demo
 from rostergui.simulator import DEFAULT_API_KEY
 from rostergui.ui import icons
@@ -101,8 +104,25 @@ def prepare_demo(demo: Demo) -> None:
     now = repo.utcnow()
     with service.engine.begin() as conn:
         for name, age in ages.items():
+            # Age the whole course consistently: its last sync, its history and when its
+            # members were first and last seen.
             course = repo.get_course(conn, name)
             repo.update_course(conn, course.id, last_synced_at=now - age)
+            for table, key, columns in (
+                (memberships, "person_id", ("first_seen_at", "last_seen_at")),
+                (sync_runs, "id", ("started_at", "finished_at")),
+            ):
+                rows = conn.execute(
+                    select(table.c[key], *(table.c[c] for c in columns)).where(
+                        table.c.context_pk == course.id
+                    )
+                ).all()
+                for row in rows:
+                    conn.execute(
+                        update(table)
+                        .where(table.c.context_pk == course.id, table.c[key] == row[0])
+                        .values({c: v - age for c, v in zip(columns, row[1:], strict=True) if v})
+                    )
 
 
 def open_window(demo: Demo) -> MainWindow:
