@@ -311,18 +311,25 @@ class CourseDialog(QDialog):
         )
 
     def test_connection(self) -> None:
-        base = self.validate(need_name=False)
+        editing = self.editing is not None
+        base = self.validate(need_name=False, need_secrets=not editing)
         if base is None:
             return
         inputs = self._inputs()
         _url, api_key, kind, secret = inputs
+        if editing and not secret:
+            what = "launch token (ltik)" if self.uses_ltik else "service key"
+            _set_note(self.secret_error, f"Paste the new {what} to test it.")
+            return
         service = self.service
         _set_note(self.check_label, None)
 
         def job() -> ConnectionCheck:
+            # When editing, an empty API key field means the one already saved.
+            key = api_key or service.saved_api_key(base) or ""
             if kind == "ltik":
-                return service.check_connection(base, api_key, ltik=secret)
-            return service.check_connection(base, api_key, service_key=secret)
+                return service.check_connection(base, key, ltik=secret)
+            return service.check_connection(base, key, service_key=secret)
 
         self._run(job, lambda check: self._checked(inputs, check), "Asking LTIAAS…")
 
