@@ -204,17 +204,15 @@ class ProgressPrinter:
             self.stream.flush()
 
 
-def read_secret(env: str, prompt: str, *, required: bool = True) -> str | None:
-    value = os.environ.get(env)
-    if value:
-        return value.strip()
-    if sys.stdin is not None and sys.stdin.isatty():
-        entered = getpass.getpass(prompt).strip()
-        if entered:
-            return entered
-    if required:
-        raise errors.ConfigError(f"Set {env} in the environment (or run on a terminal to be asked)")
-    return None
+def env_secret(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
+
+
+def ask_secret(prompt: str) -> str | None:
+    """A hidden prompt on a terminal; nothing when run from cron or a script."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return None
+    return getpass.getpass(prompt).strip() or None
 
 
 def parse_role_option(text: str | None) -> ToolRole | None:
@@ -298,9 +296,9 @@ def cmd_contexts(args: argparse.Namespace, service: RosterService, console: Cons
             args.name,
             new_name=args.new_name,
             base_url=args.base_url,
-            api_key=os.environ.get("ROSTERGUI_API_KEY", "").strip() or None,
-            service_key=os.environ.get("ROSTERGUI_SERVICE_KEY", "").strip() or None,
-            ltik=os.environ.get("ROSTERGUI_LTIK", "").strip() or None,
+            api_key=env_secret("ROSTERGUI_API_KEY"),
+            service_key=env_secret("ROSTERGUI_SERVICE_KEY"),
+            ltik=env_secret("ROSTERGUI_LTIK"),
         )
         checked = f": {check.describe()}" if check else ""
         console.print(f"Updated '{course.name}'{checked}.")
@@ -312,21 +310,15 @@ def cmd_contexts(args: argparse.Namespace, service: RosterService, console: Cons
         return EXIT_OK
     # add
     service.secrets.check()
-    api_key = read_secret("ROSTERGUI_API_KEY", "LTIAAS API key: ", required=False)
+    api_key = env_secret("ROSTERGUI_API_KEY") or ask_secret("LTIAAS API key: ")
     if not api_key:
         raise errors.ConfigError(
             "Set ROSTERGUI_API_KEY in the environment (or run on a terminal to be asked)"
         )
-    ltik = os.environ.get("ROSTERGUI_LTIK", "").strip() or None
-    service_key = os.environ.get("ROSTERGUI_SERVICE_KEY", "").strip() or None
+    ltik, service_key = env_secret("ROSTERGUI_LTIK"), env_secret("ROSTERGUI_SERVICE_KEY")
     if not ltik and not service_key:
-        service_key = read_secret(
-            "ROSTERGUI_SERVICE_KEY",
-            "Service key (leave empty to enter a launch token instead): ",
-            required=False,
-        )
-        if not service_key:
-            ltik = read_secret("ROSTERGUI_LTIK", "Launch token (ltik): ", required=False)
+        service_key = ask_secret("Service key (leave empty to enter a launch token instead): ")
+        ltik = None if service_key else ask_secret("Launch token (ltik): ")
         if not service_key and not ltik:
             raise errors.ConfigError(
                 "Set ROSTERGUI_SERVICE_KEY or ROSTERGUI_LTIK in the environment (or run on a "

@@ -35,16 +35,27 @@ class Cli:
         code = run(["--data-dir", str(self.data_dir), *argv], out=out, err=err)
         return code, out.getvalue(), err.getvalue()
 
-    def add(self, sim: Simulator, slug: str, name: str, *, ltik: bool = False) -> None:
+    def try_add(
+        self,
+        sim: Simulator,
+        slug: str,
+        name: str,
+        *,
+        ltik: bool = False,
+        api_key: str = DEFAULT_API_KEY,
+        service_key: str | None = None,
+    ) -> tuple[int, str, str]:
+        """``contexts add`` with the secrets in the environment, as a cron job would."""
         course = sim.course(slug)
-        env = {"ROSTERGUI_API_KEY": DEFAULT_API_KEY}
+        env = {"ROSTERGUI_API_KEY": api_key}
         if ltik:
             env["ROSTERGUI_LTIK"] = course.ltik
         else:
-            env["ROSTERGUI_SERVICE_KEY"] = course.service_key
-        code, out, err = self(
-            "contexts", "add", "--name", name, "--base-url", sim.base_url, env=env
-        )
+            env["ROSTERGUI_SERVICE_KEY"] = service_key or course.service_key
+        return self("contexts", "add", "--name", name, "--base-url", sim.base_url, env=env)
+
+    def add(self, sim: Simulator, slug: str, name: str, *, ltik: bool = False) -> None:
+        code, out, err = self.try_add(sim, slug, name, ltik=ltik)
         assert code == 0, err
         assert f"Added '{name}'" in out
 
@@ -206,18 +217,7 @@ def test_errors_are_one_clear_line(
 
 
 def test_wrong_api_key_saves_nothing(cli: Cli, sim: Simulator) -> None:
-    code, _, err = cli(
-        "contexts",
-        "add",
-        "--name",
-        "Bio",
-        "--base-url",
-        sim.base_url,
-        env={
-            "ROSTERGUI_API_KEY": "wrong",
-            "ROSTERGUI_SERVICE_KEY": sim.course("canvas-bio").service_key,
-        },
-    )
+    code, _, err = cli.try_add(sim, "canvas-bio", "Bio", api_key="wrong")
     assert code == 1
     assert "refused" in err and "Invalid API key" in err
     assert "wrong" not in err
@@ -232,15 +232,7 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
 
 def test_no_keyring_is_a_clear_message(cli: Cli, sim: Simulator) -> None:
     keyring.set_keyring(fail.Keyring())
-    code, _, err = cli(
-        "contexts",
-        "add",
-        "--name",
-        "Bio",
-        "--base-url",
-        sim.base_url,
-        env={"ROSTERGUI_API_KEY": DEFAULT_API_KEY, "ROSTERGUI_SERVICE_KEY": "x"},
-    )
+    code, _, err = cli.try_add(sim, "canvas-bio", "Bio", service_key="x")
     assert code == 1
     assert "No system keyring" in err
     assert json.loads(cli("contexts", "list", "--json")[1]) == []
@@ -319,18 +311,7 @@ def test_remove_keeping_the_roster_archives_it(cli: Cli, sim: Simulator) -> None
     assert len(members) > 100  # still readable and exportable
     code, _, err = cli("sync", "Bio")
     assert code == 1
-    code, _, err = cli(
-        "contexts",
-        "add",
-        "--name",
-        "Bio",
-        "--base-url",
-        sim.base_url,
-        env={
-            "ROSTERGUI_API_KEY": DEFAULT_API_KEY,
-            "ROSTERGUI_SERVICE_KEY": sim.course("canvas-bio").service_key,
-        },
-    )
+    code, _, err = cli.try_add(sim, "canvas-bio", "Bio")
     assert code == 1 and "kept for reference" in err
     assert cli("contexts", "remove", "Bio")[0] == 0
     assert cli("members", "Bio")[0] == 1

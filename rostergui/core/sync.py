@@ -237,9 +237,9 @@ class SyncEngine:
                         _discard(conn, staged)
         except errors.SyncCancelledError as exc:
             result.cancelled = True
-            self._finish_failed(course, result, exc, started)
+            self._finish_failed(course, result, exc)
         except errors.RosterSyncError as exc:
-            self._finish_failed(course, result, exc, started)
+            self._finish_failed(course, result, exc)
         except Exception as exc:
             log.exception("Unexpected failure while syncing %s", course.name)
             bug = errors.RosterSyncError(
@@ -247,7 +247,7 @@ class SyncEngine:
                 "and report this problem"
             )
             bug.kind = "bug"
-            self._finish_failed(course, result, bug, started)
+            self._finish_failed(course, result, bug)
         result.seconds = time.monotonic() - started
         if result.fetch_seconds:
             result.apply_seconds = result.seconds - result.fetch_seconds
@@ -260,10 +260,11 @@ class SyncEngine:
         course: repo.Course,
         result: SyncResult,
         exc: errors.RosterSyncError,
-        started: float,
     ) -> None:
         result.ok = False
         result.error, result.error_kind = exc.message, exc.kind
+        # Nothing was applied, whatever the diff had counted before the failure.
+        result.added = result.updated = result.deactivated = result.reactivated = 0
         if result.cancelled:
             log.info("Sync of %s cancelled", course.name)
         else:
@@ -277,16 +278,14 @@ class SyncEngine:
         outcome = "cancelled" if result.cancelled else "failed"
         try:
             with storage_errors("recording the failed sync"), self.engine.begin() as conn:
-                conn.execute(
-                    update(sync_runs)
-                    .where(sync_runs.c.id == result.run_id)
-                    .values(
-                        outcome=outcome,
-                        finished_at=repo.utcnow(),
-                        pages=result.pages,
-                        fetched=result.fetched,
-                        error=exc.message,
-                    )
+                result.active_count = self._active_count(conn, course.id)
+                _record_run(
+                    conn,
+                    result,
+                    outcome,
+                    repo.utcnow(),
+                    active_count=result.active_count,
+                    error=exc.message,
                 )
                 if not result.cancelled:
                     conn.execute(
@@ -294,7 +293,6 @@ class SyncEngine:
                         .where(contexts.c.id == course.id)
                         .values(last_status="failed", last_error=exc.message)
                     )
-                result.active_count = self._active_count(conn, course.id)
         except errors.RosterSyncError as storage:
             log.error("Could not record the failed sync of %s: %s", course.name, storage.detail)
 

@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 
 from rostergui.core import errors
 from rostergui.core.filtering import SearchQuery, fold
@@ -124,27 +135,26 @@ def join_roles(roles: Iterable[str]) -> str:
 # --- courses -------------------------------------------------------------------------------
 
 
-def _counts_subquery() -> Any:
-    return (
+def _courses(conn: Connection, *where: Any) -> list[Course]:
+    """Courses matching ``where``, each with its member counts. The counts are aggregated for
+    the matching courses only, so looking up one course does not scan every roster."""
+    m = memberships.c
+    counts = (
         select(
-            memberships.c.context_pk,
+            m.context_pk,
             func.count().label("member_count"),
-            func.sum(case((memberships.c.status == "active", 1), else_=0)).label("active_count"),
+            func.sum(case((m.status == "active", 1), else_=0)).label("active_count"),
         )
-        .group_by(memberships.c.context_pk)
+        .where(m.context_pk.in_(select(contexts.c.id).where(*where)))
+        .group_by(m.context_pk)
         .subquery()
     )
-
-
-def list_courses(conn: Connection, *, include_archived: bool = False) -> list[Course]:
-    counts = _counts_subquery()
     query = (
         select(contexts, counts.c.member_count, counts.c.active_count)
         .select_from(contexts.outerjoin(counts, counts.c.context_pk == contexts.c.id))
+        .where(*where)
         .order_by(func.lower(contexts.c.name))
     )
-    if not include_archived:
-        query = query.where(contexts.c.archived_at.is_(None))
     out = []
     for row in conn.execute(query).mappings():
         data = dict(row)
@@ -154,27 +164,39 @@ def list_courses(conn: Connection, *, include_archived: bool = False) -> list[Co
     return out
 
 
+def list_courses(conn: Connection, *, include_archived: bool = False) -> list[Course]:
+    if include_archived:
+        return _courses(conn, true())
+    return _courses(conn, contexts.c.archived_at.is_(None))
+
+
 def find_course(conn: Connection, name: str) -> Course | None:
-    for course in list_courses(conn, include_archived=True):
-        if course.name == name:
-            return course
-    return None
+    found = _courses(conn, contexts.c.name == name)
+    return found[0] if found else None
 
 
 def get_course(conn: Connection, name: str) -> Course:
     course = find_course(conn, name)
     if course is None:
-        known = [c.name for c in list_courses(conn)]
+        known = (
+            conn.execute(
+                select(contexts.c.name)
+                .where(contexts.c.archived_at.is_(None))
+                .order_by(func.lower(contexts.c.name))
+            )
+            .scalars()
+            .all()
+        )
         hint = f"; known courses: {', '.join(known)}" if known else "; add one with 'contexts add'"
         raise errors.CourseNotFoundError(f"No course named '{name}'{hint}")
     return course
 
 
 def get_course_by_id(conn: Connection, pk: int) -> Course:
-    for course in list_courses(conn, include_archived=True):
-        if course.id == pk:
-            return course
-    raise errors.CourseNotFoundError(f"The course (#{pk}) no longer exists")
+    found = _courses(conn, contexts.c.id == pk)
+    if not found:
+        raise errors.CourseNotFoundError(f"The course (#{pk}) no longer exists")
+    return found[0]
 
 
 def add_course(
