@@ -32,6 +32,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
+from rostergui.core.secrets import MemoryKeyring, SecretStore
+from rostergui.core.service import RosterService
 from rostergui.core.store import repo
 from rostergui.core.store.schema import memberships, sync_runs
 from rostergui.demo import Demo, start_demo
@@ -53,6 +55,8 @@ SCENES = (
     "history",
     "add-course",
     "mass-drop",
+    "large",
+    "empty",
     "main-window-dark",
 )
 
@@ -181,6 +185,33 @@ def scene_syncing(window: MainWindow, demo: Demo, output: Path) -> None:
     window.cancel_sync()
     idle(window)
     demo.simulator.latency = 0.005
+
+
+def scene_large(window: MainWindow, output: Path) -> None:
+    """The 100,000-member course after a full sync, filtered to learners."""
+    name = "Python for Everyone (100k)"
+    show_course(window, name)
+    window.sync_selected()
+    wait_until(lambda: not window.sync.busy, timeout=300)
+    wait_until(lambda: not window.member_panel.loading and window.member_panel.model.total > 0)
+    idle(window)
+    save(window, output, "large")
+
+
+def scene_empty(output: Path) -> None:
+    """A first start: no course yet."""
+    with tempfile.TemporaryDirectory(prefix="rostersync-shots-empty-") as directory:
+        service = RosterService.open(
+            data_directory=directory, secrets=SecretStore(MemoryKeyring())
+        )
+        window = MainWindow(service, Settings())
+        window.resize(*SIZE)
+        window.show()
+        wait_until(lambda: window.course_model.loaded)
+        idle(window)
+        save(window, output, "empty")
+        window.close()
+        service.close()
 
 
 def scene_failed(window: MainWindow, output: Path) -> None:
@@ -318,7 +349,11 @@ def main(argv: list[str] | None = None) -> int:
             scene_add_course(window, demo, output)
         if "mass-drop" in wanted:
             scene_mass_drop(window, demo, output)
+        if "large" in wanted:
+            scene_large(window, output)
         window.close()
+        if "empty" in wanted:
+            scene_empty(output)
         if "main-window-dark" in wanted:
             scene_dark(demo, output)
     finally:

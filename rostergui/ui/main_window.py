@@ -211,7 +211,10 @@ class MainWindow(QMainWindow):
         )
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setMaximumWidth(520)
+        # A box layout ignores height-for-width for aligned items: size the wrapped text
+        # ourselves so no line is cut off.
+        text.setFixedWidth(520)
+        text.setMinimumHeight(text.heightForWidth(520))
         self.empty_button = QPushButton(icons.icon("add"), "Add your first course…", empty)
         self.empty_button.setAccessibleName("Add your first course")
         self.empty_button.clicked.connect(self.add_course)
