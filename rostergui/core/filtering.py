@@ -11,12 +11,25 @@ from __future__ import annotations
 import unicodedata
 
 
+class _CombiningMarks(dict[int, int | None]):
+    """A ``str.translate`` table that deletes combining marks, filled in as characters are
+    met: a lookup is then a dict hit in C instead of a Python call per character."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_STRIP_MARKS = _CombiningMarks()
+
+
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form of ``text``."""
+    """Case- and accent-insensitive form of ``text``. ASCII, the common case, takes the fast
+    path; 100,000 haystacks are folded each time a large roster loads."""
     if text.isascii():
         return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return unicodedata.normalize("NFKD", text).translate(_STRIP_MARKS).casefold()
 
 
 class SearchQuery:

@@ -4,9 +4,9 @@ A course can have 100,000 members. ``QSortFilterProxyModel`` asks Python for eve
 keystroke, which is far too slow at that size, so the table model keeps a list of row numbers
 instead and this module computes it:
 
-* searchable text is folded once per load, off the GUI thread (exactly as
-  :func:`~rostergui.core.store.repo.member_haystack` folds it, only faster: see
-  :func:`fold_haystack`);
+* searchable text is folded once per load, off the GUI thread, by
+  :func:`~rostergui.core.store.repo.member_haystack` (the same text the command line
+  searches);
 * the rows are kept in the current sort order (one ``list.sort`` per sort change, on keys
   computed once per column), so filtering never re-sorts; the order a roster opens in is
   computed off the GUI thread too, with the rest of the load;
@@ -21,7 +21,6 @@ import queue
 import sys
 import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from typing import Any
 
 from rostergui.core.filtering import SearchQuery
 from rostergui.core.roles import ToolRole
-from rostergui.core.store.repo import MemberRow
+from rostergui.core.store.repo import MemberRow, member_haystack
 
 
 class Column(IntEnum):
@@ -99,40 +98,6 @@ _SORT_KEYS: dict[Column, Callable[[MemberRow], Any]] = {
 }
 
 
-class _CombiningMarks(dict[int, int | None]):
-    """A ``str.translate`` table that deletes combining marks, filled in as characters are
-    met: a lookup is then a dict hit in C instead of a Python call per character."""
-
-    def __missing__(self, code: int) -> int | None:
-        kept = None if unicodedata.combining(chr(code)) else code
-        self[code] = kept
-        return kept
-
-
-_STRIP_MARKS = _CombiningMarks()
-_normalize = unicodedata.normalize
-
-
-def _fold(text: str) -> str:
-    # Same result as rostergui.core.filtering.fold, which the query goes through.
-    if text.isascii():
-        return text.casefold()
-    return _normalize("NFKD", text).translate(_STRIP_MARKS).casefold()
-
-
-def fold_haystack(row: MemberRow) -> str:
-    """Exactly :func:`~rostergui.core.store.repo.member_haystack`, about three times faster.
-
-    Folding the name, e-mail and user id one by one and joining them with the unit separator
-    gives the same text as folding them joined (the separator is a starter that decomposition
-    never crosses, and case folding works character by character), but only the parts that are
-    not ASCII take the slow path: most e-mail addresses and ids are ASCII even when the name is
-    not.
-    """
-    name = _fold(row.name or row.display_name)
-    return f"{name}\x1f{_fold(row.email or '')}\x1f{_fold(row.user_id)}"
-
-
 #: (column, descending): a sort order of the table.
 SortOrder = tuple[Column, bool]
 
@@ -170,7 +135,7 @@ class PreparedRoster:
         # every few milliseconds, where a C-level map over 100,000 rows holds it for 50 ms
         # and freezes the GUI thread meanwhile.
         for row in rows:
-            add_haystack(fold_haystack(row))
+            add_haystack(member_haystack(row))
             # One string object per role: counting 100,000 equal strings that are distinct
             # objects is five times slower (the summary counts them on every filter change).
             add_role(intern(row.role))
