@@ -1,12 +1,26 @@
 """The fetched roster, staged in a temporary table, and its diff applied with set-based SQL.
 
-While pages arrive, each member is normalised, mapped and written to a temporary table on the
-sync's own database connection. That writes nothing the rest of the database can see (temporary
-tables are private to a connection and take no lock on the real tables) and the driver does the
-work while the next page is on the wire. When the last page is in, the difference to the stored
-roster is computed and applied by a handful of ``INSERT … SELECT`` / ``UPDATE … FROM``
-statements inside one transaction: the database compares and writes 100,000 rows in a fraction
-of a second, where a row-by-row loop in Python takes several.
+While pages arrive, each member is written to a temporary table on the sync's own database
+connection. That writes nothing the rest of the database can see (temporary tables are private
+to a connection and take no lock on the real tables). When the last page is in, the difference
+to the stored roster is computed and applied by a handful of ``INSERT … SELECT`` /
+``UPDATE … FROM`` statements inside one transaction: the database compares and writes 100,000
+rows in a fraction of a second, where a row-by-row loop in Python takes several.
+
+Staging is built so the database does the per-member work, off the interpreter lock:
+
+* On SQLite, a page whose members all have the common shape (``RosterPage.plain``) goes in as
+  the JSON the LMS sent: one ``INSERT … SELECT … FROM json_each(…)`` per page extracts the
+  fields in C while the fetching thread already waits for the next page. (The body is cast to
+  text in SQL: newer SQLite reads a blob as its binary JSONB.) Other pages are normalised in
+  Python (:func:`~rostergui.core.ltiaas.parse_member`) and handed over as one JSON array per
+  page. Either way it is one statement per page: the ``sqlite3`` module releases the
+  interpreter lock around every row of an ``executemany``, and with the fetching thread busy
+  each of those hand-overs can wait milliseconds.
+* Elsewhere (PostgreSQL, or an SQLite built without JSON functions) normalised rows are
+  written with ``executemany`` in batches.
+* Roles are staged as received (a JSON array) and mapped once per distinct role list at the
+  end: a roster of 100,000 repeats a handful of role lists.
 
 The SQL is the common subset of SQLite (3.33+) and PostgreSQL; the one spelling that differs,
 a NULL-safe "differs from", is chosen per dialect.
@@ -14,82 +28,147 @@ a NULL-safe "differs from", is chosen per dialect.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Boolean, Column, Connection, MetaData, String, Table, Text, text
+from sqlalchemy.exc import DBAPIError
 
-from rostergui.core.ltiaas import Member
+from rostergui.core.ltiaas import RosterPage
 from rostergui.core.roles import RoleMapping
 from rostergui.core.store import bulk
 
+_META = MetaData()
 STAGING = Table(
     "rs_staging",
-    MetaData(),
+    _META,
     Column("user_id", String(255), primary_key=True),
     Column("name", Text),
     Column("given_name", Text),
     Column("family_name", Text),
     Column("email", Text),
-    Column("lti_roles", Text, nullable=False),
-    Column("role", String(40), nullable=False),
-    Column("test_user", Boolean, nullable=False),
+    Column("roles_json", Text, nullable=False),
     Column("lms_status", String(20), nullable=False),
     Column("status", String(10), nullable=False),
     prefixes=["TEMPORARY"],
 )
+ROLE_MAP = Table(
+    "rs_rolemap",
+    _META,
+    Column("roles_json", Text, primary_key=True),
+    Column("lti_roles", Text, nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("test_user", Boolean, nullable=False),
+    prefixes=["TEMPORARY"],
+)
 _COLUMNS = tuple(c.name for c in STAGING.columns)
+_UPSERT = "ON CONFLICT (user_id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in _COLUMNS[1:]
+)
+#: A plain page as sent: the fields need no normalising (see ``is_plain_member``).
+_SQLITE_PLAIN = f"""
+    INSERT INTO rs_staging ({", ".join(_COLUMNS)})
+    SELECT json_extract(value, '$.userId'), json_extract(value, '$.name'),
+           json_extract(value, '$.givenName'), json_extract(value, '$.familyName'),
+           json_extract(value, '$.email'), json_extract(value, '$.roles'), lms_status,
+           CASE lms_status WHEN 'Active' THEN 'active' ELSE 'inactive' END
+    FROM (SELECT value, COALESCE(json_extract(value, '$.status'), 'Active') AS lms_status
+          FROM json_each(CAST(? AS TEXT), '$.members'))
+    WHERE true {_UPSERT}
+"""
+#: Rows normalised in Python, as one JSON array of arrays.
+_SQLITE_ROWS = f"""
+    INSERT INTO rs_staging ({", ".join(_COLUMNS)})
+    SELECT {", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(_COLUMNS)))}
+    FROM json_each(?) WHERE true {_UPSERT}
+"""
+_TEMP_TABLES = ("rs_diff", ROLE_MAP.name, STAGING.name)
+
+
+def sqlite_has_json(conn: Connection) -> bool:
+    """Whether this SQLite has its JSON functions (built in since 3.38, optional before)."""
+    try:
+        conn.exec_driver_sql("SELECT json_extract('[1]', '$[0]')")
+    except DBAPIError:
+        return False
+    return True
 
 
 class StagedRoster:
-    """A temporary table of the members fetched so far (one row per user; the last copy of a
-    member repeated across pages wins). Rows are written in batches of a few thousand: one
-    ``executemany`` per page of 100 costs twice as much per row."""
+    """A temporary table of the members fetched so far: one row per user, the last copy of a
+    member repeated across pages wins."""
 
+    #: Rows per ``executemany`` where that is the way in: one per page of 100 costs twice as
+    #: much per row.
     BATCH = 2000
 
     def __init__(self, conn: Connection, mapping: RoleMapping) -> None:
         self.conn = conn
         self.mapping = mapping
-        self.user_ids: set[str] = set()
-        self._pending: list[tuple[Any, ...]] = []
+        self.json = conn.dialect.name == "sqlite" and sqlite_has_json(conn)
+        self._pending: dict[str, tuple[Any, ...]] = {}
         self.drop()
         STAGING.create(conn)
 
-    def add(self, members: Iterable[Member]) -> None:
-        mapping = self.mapping.map
-        rows = self._pending
-        for m in members:
-            mapped = mapping(m.roles)
-            rows.append(
-                (
-                    m.user_id,
-                    m.name,
-                    m.given_name,
-                    m.family_name,
-                    m.email,
-                    "\n".join(m.roles),
-                    mapped.role.value,
-                    mapped.test_user,
-                    m.status,
-                    "active" if m.status == "Active" else "inactive",
-                )
+    def add_page(self, page: RosterPage) -> None:
+        """Stage one page's members (raises ``MalformedResponseError`` for a bad member)."""
+        if self.json and page.plain:
+            self._execute(_SQLITE_PLAIN, page.content)
+            return
+        rows = {
+            m.user_id: (
+                m.user_id,
+                m.name,
+                m.given_name,
+                m.family_name,
+                m.email,
+                orjson.dumps(m.roles).decode(),
+                m.status,
+                "active" if m.status == "Active" else "inactive",
             )
-            self.user_ids.add(m.user_id)
-        if len(rows) >= self.BATCH:
-            self.flush()
+            for m in page.members
+        }
+        if self.json:
+            self._execute(_SQLITE_ROWS, orjson.dumps(list(rows.values())).decode())
+            return
+        self._pending.update(rows)
+        if len(self._pending) >= self.BATCH:
+            self._flush()
 
-    def flush(self) -> None:
-        """Write the rows still held back (call once the last page is in)."""
-        rows, self._pending = self._pending, []
+    def _execute(self, sql: str, document: str | bytes) -> None:
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute(sql, (document,))
+        finally:
+            cursor.close()
+
+    def _flush(self) -> None:
+        rows, self._pending = list(self._pending.values()), {}
         bulk.insert_rows(
             self.conn, STAGING, _COLUMNS, rows, conflict=("user_id",), update=_COLUMNS[1:]
         )
 
+    def finish(self) -> None:
+        """Write what is still held back and map every distinct role list (call once the last
+        page is in)."""
+        self._flush()
+        ROLE_MAP.create(self.conn)
+        role_lists = self.conn.exec_driver_sql("SELECT DISTINCT roles_json FROM rs_staging")
+        rows = []
+        for (roles_json,) in role_lists.all():
+            roles = tuple(orjson.loads(roles_json))
+            mapped = self.mapping.map(roles)
+            rows.append((roles_json, "\n".join(roles), mapped.role.value, mapped.test_user))
+        bulk.insert_rows(self.conn, ROLE_MAP, tuple(c.name for c in ROLE_MAP.columns), rows)
+
+    def count(self) -> int:
+        """Distinct members staged (after :meth:`finish`)."""
+        return int(self.conn.exec_driver_sql("SELECT COUNT(*) FROM rs_staging").scalar_one())
+
     def drop(self) -> None:
-        for table in ("rs_diff", STAGING.name):
+        for table in _TEMP_TABLES:
             self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -142,18 +221,37 @@ def _membership_changed(alias: str = "") -> str:
 class RosterDiff:
     """The difference between the staged and the stored roster of one course.
 
-    Create it inside the write transaction, after the course's lock is taken; it materialises
-    the join of staged and stored rows once (``rs_diff``) and every step reads from that.
+    Create it inside the write transaction, after the course's lock is taken. It materialises
+    once (``rs_diff``) the staged members the LMS sent who are new to the course or whose
+    stored data differs, joined with what is stored; every step reads from that. Members sent
+    unchanged are not in it, so an unchanged re-sync compares and writes nothing more. Stored
+    members the LMS no longer sends are found through the staging table's key.
     """
 
     def __init__(self, conn: Connection, context_pk: int, platform_id: str) -> None:
         self.conn = conn
         self.params: dict[str, Any] = {"ctx": context_pk, "plat": platform_id}
         self.differs = "IS NOT" if conn.dialect.name == "sqlite" else "IS DISTINCT FROM"
+        changed = " OR ".join(
+            (
+                "m.person_id IS NULL",
+                "m.present = FALSE",
+                "r.role <> m.role",
+                "r.lti_roles <> m.lti_roles",
+                "r.test_user <> m.test_user",
+                "s.lms_status <> m.lms_status",
+                "s.status <> m.status",
+                *(
+                    f"s.{column} {self.differs} p.{column}"
+                    for column in ("name", "given_name", "family_name", "email")
+                ),
+            )
+        )
         self._sql(
-            """
+            f"""
             CREATE TEMPORARY TABLE rs_diff AS
-            SELECT s.*, p.id AS person_id,
+            SELECT s.user_id, s.name, s.given_name, s.family_name, s.email, s.lms_status,
+                   s.status, r.lti_roles, r.role, r.test_user, p.id AS person_id,
                    m.person_id IS NOT NULL AS had_membership,
                    m.role AS old_role, m.status AS old_status, m.present AS old_present,
                    m.lti_roles AS old_lti_roles, m.test_user AS old_test_user,
@@ -161,12 +259,12 @@ class RosterDiff:
                    p.name AS old_name, p.given_name AS old_given_name,
                    p.family_name AS old_family_name, p.email AS old_email
             FROM rs_staging s
+            JOIN rs_rolemap r ON r.roles_json = s.roles_json
             LEFT JOIN people p ON p.platform_id = :plat AND p.user_id = s.user_id
             LEFT JOIN memberships m ON m.context_pk = :ctx AND m.person_id = p.id
+            WHERE {changed}
             """
         )
-        # "Who is gone" asks, per stored member, whether rs_diff has them.
-        self._sql("CREATE INDEX rs_diff_person ON rs_diff (person_id)")
 
     def _sql(self, sql: str, **params: Any) -> Any:
         return self.conn.execute(text(sql), {**self.params, **params})
@@ -186,9 +284,9 @@ class RosterDiff:
         return "(role <> old_role OR lti_roles <> old_lti_roles OR test_user <> old_test_user)"
 
     _ABSENT = """
-        FROM memberships m
+        FROM memberships m JOIN people gone ON gone.id = m.person_id
         WHERE m.context_pk = :ctx AND m.present = TRUE
-          AND NOT EXISTS (SELECT 1 FROM rs_diff d WHERE d.person_id = m.person_id)
+          AND NOT EXISTS (SELECT 1 FROM rs_staging s WHERE s.user_id = gone.user_id)
     """
 
     def summary(self) -> Diff:

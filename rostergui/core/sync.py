@@ -136,13 +136,13 @@ def fetch_roster(
             raise errors.SyncCancelledError()
         pages += 1
         fetched += len(page.raw_members)
-        staged.add(page.members)
+        staged.add_page(page)
         context_id = context_id or page.context_id
         title = title or page.context_title
-        progress(Progress("fetching", pages, len(staged.user_ids)))
+        progress(Progress("fetching", pages, fetched))
     if cancel.is_set():
         raise errors.SyncCancelledError()
-    staged.flush()
+    staged.finish()
     return pages, fetched, context_id, title
 
 
@@ -230,7 +230,7 @@ class SyncEngine:
                             )
                         conn.commit()  # ends the staging transaction; nothing shared changed
                     result.fetch_seconds = time.monotonic() - started
-                    report(Progress("applying", result.pages, len(staged.user_ids)))
+                    report(Progress("applying", result.pages, result.fetched))
                     self._apply(conn, course, result, allow_mass_drop, context_id, title)
                 finally:
                     if staged is not None:
