@@ -205,3 +205,20 @@ def test_syncs_store_the_same_roster_with_or_without_sqlite_json(
         assert member_view(with_json, slug) == member_view(without, slug), slug
     with_json.close()
     without.close()
+
+
+def test_the_sync_connection_leaves_no_temporary_table_or_setting_behind(
+    service: RosterService, sim: Simulator
+) -> None:
+    name = add_sim_course(service, sim, "canvas-bio")
+    assert service.sync(name).ok
+    assert service.sync(name).ok
+    sqlite = service.engine.dialect.name == "sqlite"
+    with service.engine.connect() as a, service.engine.connect() as b:
+        for conn in (a, b):
+            if sqlite:
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                temp = "SELECT name FROM sqlite_temp_master WHERE type = 'table'"
+            else:
+                temp = "SELECT tablename FROM pg_tables WHERE schemaname = pg_my_temp_schema()::regnamespace::text"
+            assert conn.exec_driver_sql(temp).all() == []

@@ -202,19 +202,24 @@ class Diff:
         return self.active_before + self.added_active + self.reactivated - self.deactivated
 
 
-# Conditions on rs_diff rows, shared by counting and writing.
-_REACTIVATED = "had_membership AND status = 'active' AND old_status <> 'active'"
-_DEACTIVATED = "had_membership AND status = 'inactive' AND old_status = 'active'"
-_ROLE_CHANGED = "had_membership AND role <> old_role"
+# Conditions on rs_diff rows, shared by counting and writing. ``kept``: a stored member the LMS
+# still sends; ``gone``: a stored member it no longer sends; neither: new to the course.
+_KEPT = "had_membership AND NOT gone"
+_REACTIVATED = f"{_KEPT} AND status = 'active' AND old_status <> 'active'"
+_DEACTIVATED = f"{_KEPT} AND status = 'inactive' AND old_status = 'active'"
+_ROLE_CHANGED = f"{_KEPT} AND role <> old_role"
+#: Stored as present, no longer sent: becomes inactive now.
+_ABSENT = "gone AND old_present = TRUE"
 
 
 def _membership_changed(alias: str = "") -> str:
     """A member the LMS still lists whose stored membership needs writing."""
     a = alias
     return (
-        f"{a}had_membership AND ({a}role <> {a}old_role OR {a}lti_roles <> {a}old_lti_roles "
-        f"OR {a}test_user <> {a}old_test_user OR {a}lms_status <> {a}old_lms_status "
-        f"OR {a}status <> {a}old_status OR {a}old_present = FALSE)"
+        f"{a}had_membership AND NOT {a}gone AND ({a}role <> {a}old_role "
+        f"OR {a}lti_roles <> {a}old_lti_roles OR {a}test_user <> {a}old_test_user "
+        f"OR {a}lms_status <> {a}old_lms_status OR {a}status <> {a}old_status "
+        f"OR {a}old_present = FALSE)"
     )
 
 
@@ -222,11 +227,22 @@ class RosterDiff:
     """The difference between the staged and the stored roster of one course.
 
     Create it inside the write transaction, after the course's lock is taken. It materialises
-    once (``rs_diff``) the staged members the LMS sent who are new to the course or whose
-    stored data differs, joined with what is stored; every step reads from that. Members sent
-    unchanged are not in it, so an unchanged re-sync compares and writes nothing more. Stored
-    members the LMS no longer sends are found through the staging table's key.
+    once (``rs_diff``) only the members something happens to, joined with what is stored:
+    stored members the LMS no longer sends or sends with other data, and members new to the
+    course. Every later step reads from that small table.
+
+    Stored members are read in one pass over the course's memberships, looking each up in the
+    staging table by user id. Subtracting the members found from the staged count tells
+    whether anyone is new; only then are staged members looked up among the stored people.
+    So an unchanged re-sync reads the course once and writes nothing.
     """
+
+    _COLUMNS = (
+        "user_id, name, given_name, family_name, email, lms_status, status, lti_roles, role, "
+        "test_user, person_id, had_membership, gone, old_role, old_status, old_present, "
+        "old_lti_roles, old_test_user, old_lms_status, old_name, old_given_name, "
+        "old_family_name, old_email"
+    )
 
     def __init__(self, conn: Connection, context_pk: int, platform_id: str) -> None:
         self.conn = conn
@@ -234,7 +250,7 @@ class RosterDiff:
         self.differs = "IS NOT" if conn.dialect.name == "sqlite" else "IS DISTINCT FROM"
         changed = " OR ".join(
             (
-                "m.person_id IS NULL",
+                "s.user_id IS NULL",
                 "m.present = FALSE",
                 "r.role <> m.role",
                 "r.lti_roles <> m.lti_roles",
@@ -250,21 +266,45 @@ class RosterDiff:
         self._sql(
             f"""
             CREATE TEMPORARY TABLE rs_diff AS
-            SELECT s.user_id, s.name, s.given_name, s.family_name, s.email, s.lms_status,
-                   s.status, r.lti_roles, r.role, r.test_user, p.id AS person_id,
-                   m.person_id IS NOT NULL AS had_membership,
+            SELECT p.user_id, s.name, s.given_name, s.family_name, s.email, s.lms_status,
+                   s.status, r.lti_roles, r.role, r.test_user, m.person_id,
+                   TRUE AS had_membership, s.user_id IS NULL AS gone,
                    m.role AS old_role, m.status AS old_status, m.present AS old_present,
                    m.lti_roles AS old_lti_roles, m.test_user AS old_test_user,
                    m.lms_status AS old_lms_status,
                    p.name AS old_name, p.given_name AS old_given_name,
                    p.family_name AS old_family_name, p.email AS old_email
-            FROM rs_staging s
-            JOIN rs_rolemap r ON r.roles_json = s.roles_json
-            LEFT JOIN people p ON p.platform_id = :plat AND p.user_id = s.user_id
-            LEFT JOIN memberships m ON m.context_pk = :ctx AND m.person_id = p.id
-            WHERE {changed}
+            FROM memberships m
+            JOIN people p ON p.id = m.person_id
+            LEFT JOIN rs_staging s ON s.user_id = p.user_id AND p.platform_id = :plat
+            LEFT JOIN rs_rolemap r ON r.roles_json = s.roles_json
+            WHERE m.context_pk = :ctx AND ({changed})
             """
         )
+        self.stored, self.active_before = (
+            int(v or 0)
+            for v in self._sql(
+                "SELECT COUNT(*), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) "
+                "FROM memberships WHERE context_pk = :ctx"
+            ).one()
+        )
+        staged = int(self._sql("SELECT COUNT(*) FROM rs_staging").scalar_one())
+        gone = int(self._sql("SELECT COUNT(*) FROM rs_diff WHERE gone").scalar_one())
+        if staged > self.stored - gone:  # someone the course does not have yet
+            self._sql(
+                f"""
+                INSERT INTO rs_diff ({self._COLUMNS})
+                SELECT s.user_id, s.name, s.given_name, s.family_name, s.email, s.lms_status,
+                       s.status, r.lti_roles, r.role, r.test_user, p.id, FALSE, FALSE,
+                       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                FROM rs_staging s
+                JOIN rs_rolemap r ON r.roles_json = s.roles_json
+                LEFT JOIN people p ON p.platform_id = :plat AND p.user_id = s.user_id
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM memberships m WHERE m.context_pk = :ctx AND m.person_id = p.id
+                )
+                """
+            )
 
     def _sql(self, sql: str, **params: Any) -> Any:
         return self.conn.execute(text(sql), {**self.params, **params})
@@ -283,31 +323,19 @@ class RosterDiff:
     def _data_changed(self) -> str:
         return "(role <> old_role OR lti_roles <> old_lti_roles OR test_user <> old_test_user)"
 
-    _ABSENT = """
-        FROM memberships m JOIN people gone ON gone.id = m.person_id
-        WHERE m.context_pk = :ctx AND m.present = TRUE
-          AND NOT EXISTS (SELECT 1 FROM rs_staging s WHERE s.user_id = gone.user_id)
-    """
-
     def summary(self) -> Diff:
-        absent, absent_active = self._sql(
-            f"SELECT COUNT(*), SUM(CASE WHEN m.status = 'active' THEN 1 ELSE 0 END) {self._ABSENT}"
-        ).one()
-        active_before = int(
-            self._sql(
-                "SELECT COUNT(*) FROM memberships WHERE context_pk = :ctx AND status = 'active'"
-            ).scalar_one()
-        )
         person = self._person_changed()
         conditions = (
             "NOT had_membership",
             "NOT had_membership AND status = 'active'",
-            f"had_membership AND ({person} OR {self._data_changed()})",
+            f"{_KEPT} AND ({person} OR {self._data_changed()})",
             _REACTIVATED,
             _DEACTIVATED,
-            f"had_membership AND {person}",
+            f"{_KEPT} AND {person}",
             _membership_changed(),
             _ROLE_CHANGED,
+            _ABSENT,
+            f"{_ABSENT} AND old_status = 'active'",
         )
         sums = ", ".join(f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conditions)
         row = self._sql(f"SELECT {sums} FROM rs_diff").one()  # one scan for every count
@@ -320,29 +348,29 @@ class RosterDiff:
             people_changed,
             memberships_changed,
             role_changed,
+            absent,
+            absent_active,
         ) = (int(v or 0) for v in row)
         return Diff(
             added=added,
             added_active=added_active,
             updated=updated,
             reactivated=reactivated,
-            deactivated=int(absent_active or 0) + lms_deactivated,
-            active_before=active_before,
+            deactivated=absent_active + lms_deactivated,
+            active_before=self.active_before,
             people_changed=people_changed,
             memberships_changed=memberships_changed,
             role_changed=role_changed,
             lms_deactivated=lms_deactivated,
-            absent=int(absent or 0),
+            absent=absent,
         )
 
     def dropped(self) -> list[DroppedMember]:
         """Who would become inactive: gone from the LMS, or marked inactive there."""
         rows = self._sql(
             f"""
-            SELECT p.user_id, p.name, p.email, m.role
-            FROM people p JOIN memberships m ON m.person_id = p.id
-            WHERE m.person_id IN (SELECT m.person_id {self._ABSENT} AND m.status = 'active')
-              AND m.context_pk = :ctx
+            SELECT user_id, old_name, old_email, old_role FROM rs_diff
+            WHERE {_ABSENT} AND old_status = 'active'
             UNION ALL
             SELECT user_id, name, email, old_role FROM rs_diff WHERE {_DEACTIVATED}
             """
@@ -363,14 +391,9 @@ class RosterDiff:
         stamp = bulk.timestamp(self.conn, now)
         seen = bulk.timestamp(self.conn, previous_sync or now)
         run = {"run": run_id, "now": stamp, "prev": seen}
-        # New members' person ids come from a join: rs_diff only knows those who existed.
-        new_members = """
-            FROM rs_diff d JOIN people p ON p.platform_id = :plat AND p.user_id = d.user_id
-            WHERE NOT d.had_membership
-        """
         if diff.added:
             # Another course of the same platform may add the same person concurrently
-            # (PostgreSQL), hence DO NOTHING.
+            # (PostgreSQL), hence DO NOTHING; the joins below find either row.
             self._sql(
                 """
                 INSERT INTO people (platform_id, user_id, name, given_name, family_name, email)
@@ -385,10 +408,15 @@ class RosterDiff:
                 UPDATE people SET name = d.name, given_name = d.given_name,
                        family_name = d.family_name, email = d.email
                 FROM rs_diff d
-                WHERE people.id = d.person_id AND d.had_membership
+                WHERE people.id = d.person_id AND d.had_membership AND NOT d.gone
                   AND {self._person_changed("d.")}
                 """
             )
+        # New members' person ids come from a join: rs_diff only has those who existed.
+        new_members = """
+            FROM rs_diff d JOIN people p ON p.platform_id = :plat AND p.user_id = d.user_id
+            WHERE NOT d.had_membership
+        """
         # The history first: it reads the state before the memberships change.
         if run_id is not None:
             if diff.added:
@@ -403,6 +431,13 @@ class RosterDiff:
                 (diff.role_changed, "role_changed", "old_role", "role", _ROLE_CHANGED),
                 (diff.reactivated, "reactivated", "NULL", "role", _REACTIVATED),
                 (diff.lms_deactivated, "deactivated", "old_role", "NULL", _DEACTIVATED),
+                (
+                    diff.deactivated - diff.lms_deactivated,
+                    "deactivated",
+                    "old_role",
+                    "NULL",
+                    f"{_ABSENT} AND old_status = 'active'",
+                ),
             )
             for count, change, old, new, where in changes:
                 if count:
@@ -414,15 +449,6 @@ class RosterDiff:
                         """,
                         **run,
                     )
-            if diff.deactivated > diff.lms_deactivated:
-                self._sql(
-                    f"""
-                    INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
-                    SELECT :run, m.person_id, 'deactivated', m.role, NULL
-                    {self._ABSENT} AND m.status = 'active'
-                    """,
-                    **run,
-                )
         if diff.absent:
             # Members who are gone: inactive, never deleted; last seen at the previous sync.
             self._sql(
@@ -431,8 +457,8 @@ class RosterDiff:
                        status = 'inactive',
                        deactivated_at = CASE WHEN status = 'active' THEN :now
                                              ELSE deactivated_at END
-                WHERE person_id IN (SELECT m.person_id {self._ABSENT})
-                  AND context_pk = :ctx
+                WHERE context_pk = :ctx
+                  AND person_id IN (SELECT person_id FROM rs_diff WHERE {_ABSENT})
                 """,
                 **run,
             )
