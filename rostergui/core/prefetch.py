@@ -1,8 +1,9 @@
 """Run an iterator on a background thread, a few items ahead of its consumer.
 
-A roster walk is a chain of requests, each naming the next; parsing and de-duplicating a page
-can run while the next one is on the wire. The producer thread only does network I/O and JSON
-decoding (both release the GIL for most of their time), the consumer does the Python work.
+A roster walk is a chain of requests, each naming the next; staging a page can run while the
+next one is on the wire. In a sync the producer thread fetches and decodes pages, and the
+consumer hands each to the database in one statement, during which it holds no interpreter
+lock: the two really run at once.
 
 Errors raised by the source reach the consumer at the point in the stream where they happened.
 If the consumer stops early (an error of its own, a cancel) the producer is told to stop and is
