@@ -220,5 +220,8 @@ def test_the_sync_connection_leaves_no_temporary_table_or_setting_behind(
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
                 temp = "SELECT name FROM sqlite_temp_master WHERE type = 'table'"
             else:
-                temp = "SELECT tablename FROM pg_tables WHERE schemaname = pg_my_temp_schema()::regnamespace::text"
+                temp = (
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname = pg_my_temp_schema()::regnamespace::text"
+                )
             assert conn.exec_driver_sql(temp).all() == []
