@@ -16,6 +16,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -90,23 +91,79 @@ def child_bare(base_url: str, api_key: str, key: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "pages": pages, "members": members}
 
 
+def _statement_label(sql: str) -> str:
+    """A short name for a statement: its verb and the table it writes or reads."""
+    words = " ".join(sql.split())
+    found = re.match(r"(INSERT INTO \w+|UPDATE \w+|CREATE TEMPORARY TABLE \w+|DROP TABLE)",
+                     words)
+    if found:
+        return found.group(1)
+    table = re.search(r" FROM (\w+)", words)
+    return f"SELECT … FROM {table.group(1)}" if table else words[:40]
+
+
+class _Profile:
+    """Where one sync's time goes: the time the fetching loop spent handing pages to the
+    database, and the apply phase's statements by label."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        from rostergui.core import staging
+
+        self.applying = False
+        self.staging = 0.0
+        self.statements: dict[str, float] = {}
+        self._started = 0.0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+        add_page = staging.StagedRoster.add_page
+
+        def timed_add_page(staged: Any, page: Any) -> None:
+            started = time.perf_counter()
+            add_page(staged, page)
+            self.staging += time.perf_counter() - started
+
+        staging.StagedRoster.add_page = timed_add_page  # type: ignore[method-assign]
+
+    def progress(self, progress: Any) -> None:
+        self.applying = progress.phase == "applying"
+
+    def _before(self, *_args: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self.applying:
+            label = _statement_label(statement)
+            took = time.perf_counter() - self._started
+            self.statements[label] = self.statements.get(label, 0.0) + took
+
+
 def child_sync(base_url: str, api_key: str, key: str, runs: int) -> dict[str, Any]:
-    """Full syncs (first, then unchanged re-syncs) on a fresh database."""
+    """Full syncs (first, then unchanged re-syncs) on a fresh database, each profiled when
+    ``runs`` is given as ``-N``."""
     from rostergui.core.secrets import MemoryKeyring, SecretStore
     from rostergui.core.service import ConnectionCheck, RosterService
 
+    profile_first = runs < 0
+    runs = abs(runs)
     with tempfile.TemporaryDirectory() as directory:
         service = RosterService.open(data_directory=directory,
                                      secrets=SecretStore(MemoryKeyring()))
         check = ConnectionCheck("https://bench.example", None, "ctx", "Bench", None, None, True)
         service.add_course("bench", base_url, api_key, service_key=key, check=check)
+        profile = _Profile(service.engine) if profile_first else None
         results = []
         for _ in range(runs):
-            result = service.sync("bench")
+            result = service.sync("bench", progress=profile.progress if profile else None)
             if not result.ok:
                 raise SystemExit(f"sync failed: {result.error}")
             results.append({"seconds": result.seconds, "fetch": result.fetch_seconds,
                             "apply": result.apply_seconds, "added": result.added})
+            if profile is not None:
+                results[-1]["profile"] = {"statements": profile.statements,
+                                          "staging": profile.staging}
+                profile.statements, profile.staging = {}, 0.0
         service.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"runs": results, "peak_mb": peak_mb}
@@ -150,6 +207,32 @@ def measure(sim: SimProcess, slug: str, repeats: int) -> dict[str, Any]:
     }
 
 
+def report_profile(say: Any, runs: list[dict[str, Any]], members: int) -> None:
+    """Where a first sync and an unchanged re-sync spend their time (one profiled run)."""
+    say(f"Where the time goes ({members:,} members, one separate run with timers on every "
+        "database statement):")
+    say()
+    say("| | first sync | re-sync, unchanged |")
+    say("|---|---:|---:|")
+    first, again = runs
+    say(f"| whole sync | {first['seconds']:.3f} s | {again['seconds']:.3f} s |")
+    say(f"| fetch phase | {first['fetch']:.3f} s | {again['fetch']:.3f} s |")
+    say(f"| … of which staging pages in SQLite, while the next page is fetched | "
+        f"{first['profile']['staging']:.3f} s | {again['profile']['staging']:.3f} s |")
+    say(f"| apply phase | {first['apply']:.3f} s | {again['apply']:.3f} s |")
+    labels = sorted(set(first["profile"]["statements"]) | set(again["profile"]["statements"]),
+                    key=lambda label: -first["profile"]["statements"].get(label, 0.0))
+    for label in labels:
+        cells = [run["profile"]["statements"].get(label) for run in runs]
+        if all(cell is None or cell < 0.005 for cell in cells):
+            continue
+        shown = " | ".join("—" if cell is None else f"{cell:.3f} s" for cell in cells)
+        say(f"| … `{label}` | {shown} |")
+    for run in runs:
+        run["rest"] = run["apply"] - sum(run["profile"]["statements"].values())
+    say(f"| … commit and the rest | {first['rest']:.3f} s | {again['rest']:.3f} s |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
@@ -189,6 +272,12 @@ def main() -> int:
     finally:
         slow.close()
 
+    sim = start_sim([largest], 0.0)
+    try:
+        profiled = run_child("sync", sim, f"mooc-{largest}", runs=-2)["runs"]
+    finally:
+        sim.close()
+
     big = results[largest]
     say("| measurement | members | bare loop | RosterSync | ratio | target |")
     say("|---|---:|---:|---:|---:|---|")
@@ -207,6 +296,8 @@ def main() -> int:
         say(f"| {n:,} | {peak:.0f} MB | {peak / n * 1000:.2f} MB |")
     say()
     say(f"Target: peak ≤ 250 MB at {largest:,} members, growing less than linearly.")
+    say()
+    report_profile(say, profiled, largest)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
