@@ -4,34 +4,33 @@ Headless commands are for cron jobs and scripts: progress goes to stderr, result
 (text or stable JSON), every error is one line, and the exit status tells what happened:
 0 all done, 1 something failed, 2 usage error, 3 nothing failed but a sync was held.
 Secrets come from the environment or a hidden prompt, never from the command line.
+
+``rostergui`` with no command opens the window, which should appear without waiting for
+anything it does not need yet: what only the headless commands use (the core with SQLAlchemy,
+httpx and keyring; json, getpass, signal) is imported inside the functions that use it.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import logging
 import os
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rostergui import APP_NAME, __version__
-from rostergui.core import errors
-from rostergui.core.logs import setup_logging
-from rostergui.core.paths import data_dir
-from rostergui.core.roles import DEFAULT_RULES, ToolRole
-from rostergui.core.secrets import SecretStore
-from rostergui.core.service import RosterService
-from rostergui.core.store.db import describe_url
-from rostergui.core.store.repo import Course, MemberRow
-from rostergui.core.sync import Progress, SyncResult
+
+if TYPE_CHECKING:
+    from rostergui.core.roles import ToolRole
+    from rostergui.core.secrets import SecretStore
+    from rostergui.core.service import RosterService
+    from rostergui.core.store.repo import Course, MemberRow
+    from rostergui.core.sync import Progress, SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,29 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--search", help="words that must all occur in name, email or user id")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The commands that open the window; options of ``rostergui`` itself that take a value.
+WINDOW_COMMANDS = ("gui", "demo")
+_VALUE_OPTIONS = ("--data-dir", "--db-url")
+
+
+def opens_window(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` surely opens the window: no command, ``gui`` or ``demo``, and no
+    request for the overall help or the version. Only then may the parser leave the headless
+    commands out; anything unusual (an abbreviated option, say) just gets the full parser."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _VALUE_OPTIONS:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token in WINDOW_COMMANDS
+        elif token in ("--help", "--version") or (not token.startswith("--") and "h" in token):
+            return False
+    return True
+
+
+def build_parser(*, window_only: bool = False) -> argparse.ArgumentParser:
+    """The command line. ``window_only`` leaves out the headless commands: building their
+    dozen parsers is a noticeable part of the time the window takes to show."""
     parser = argparse.ArgumentParser(
         prog="rostergui",
         description=f"{APP_NAME}: keep LTI course rosters in sync through LTIAAS.",
@@ -76,8 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = sub.add_parser("gui", help="open the window (the default)")
-    info = sub.add_parser("info", help="show version, data folder, database and keyring")
-    info.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="open the window on built-in sample courses")
     demo.add_argument("--headless", action="store_true", help="sync the samples and print")
     for window_parser in (gui, demo):
@@ -86,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="show the window, print how long that took, and quit (checks an installation)",
         )
+    if not window_only:
+        _add_headless_commands(sub)
+    return parser
+
+
+def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    info = sub.add_parser("info", help="show version, data folder, database and keyring")
+    info.add_argument("--json", action="store_true")
 
     sim = sub.add_parser("simulator", help="run the LTIAAS-compatible simulator")
     sim.add_argument("--host", default="127.0.0.1")
@@ -154,7 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("lti_role")
     rs.add_argument("tool_role")
     roles_sub.add_parser("reset", help="restore the default mapping")
-    return parser
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -170,6 +196,8 @@ class Console:
         self.out.write(text + "\n")
 
     def json(self, data: Any) -> None:
+        import json
+
         self.out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
     def error(self, text: str) -> None:
@@ -210,12 +238,17 @@ def env_secret(name: str) -> str | None:
 
 def ask_secret(prompt: str) -> str | None:
     """A hidden prompt on a terminal; nothing when run from cron or a script."""
+    import getpass
+
     if sys.stdin is None or not sys.stdin.isatty():
         return None
     return getpass.getpass(prompt).strip() or None
 
 
 def parse_role_option(text: str | None) -> ToolRole | None:
+    from rostergui.core import errors
+    from rostergui.core.roles import ToolRole
+
     if not text:
         return None
     try:
@@ -268,6 +301,8 @@ def _table(rows: Sequence[Sequence[str]], console: Console) -> None:
 
 
 def cmd_contexts(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    from rostergui.core import errors
+
     if args.action == "list":
         courses = service.courses()
         if args.json:
@@ -354,6 +389,8 @@ class _CancelOnInterrupt:
         self._previous: Any = None
 
     def __enter__(self) -> threading.Event:
+        import signal
+
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self.event
@@ -365,11 +402,15 @@ class _CancelOnInterrupt:
         sys.stderr.write("\nCancelling… (press Ctrl-C again to stop at once)\n")
 
     def __exit__(self, *exc: object) -> None:
+        import signal
+
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
 
 
 def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    from rostergui.core import errors
+
     if args.all and args.names:
         raise errors.ConfigError("Give course names or --all, not both")
     if args.all:
@@ -491,6 +532,9 @@ def cmd_history(args: argparse.Namespace, service: RosterService, console: Conso
 
 
 def cmd_roles(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    from rostergui.core import errors
+    from rostergui.core.roles import DEFAULT_RULES, ToolRole
+
     if args.action == "set":
         try:
             role = ToolRole.parse(args.tool_role)
@@ -531,6 +575,11 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
     import platform
 
     from PySide6 import __version__ as pyside_version
+
+    from rostergui.core import errors
+    from rostergui.core.paths import data_dir
+    from rostergui.core.secrets import SecretStore
+    from rostergui.core.store.db import describe_url
 
     store = SecretStore()
     try:
@@ -587,7 +636,8 @@ def run(
     """Parse and run one command; returns the exit status. Never raises (but SystemExit)."""
     started = time.monotonic()
     console = Console(out or sys.stdout, err or sys.stderr)
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(window_only=opens_window(argv))
     args = parser.parse_args(argv)
     args.started_at = started
     command = args.command or "gui"
@@ -595,6 +645,19 @@ def run(
         from rostergui.ui.app import run_gui
 
         return run_gui(args)
+    return run_headless(command, args, console, secrets)
+
+
+def run_headless(
+    command: str, args: argparse.Namespace, console: Console, secrets: SecretStore | None
+) -> int:
+    """Every command but the window: logging, the service, and one line per error."""
+    from rostergui.core import errors
+    from rostergui.core.logs import setup_logging
+    from rostergui.core.paths import data_dir
+    from rostergui.core.service import RosterService
+    from rostergui.core.store.db import describe_url
+
     directory = data_dir(args.data_dir)
     log_path = setup_logging(directory if command != "simulator" else None, verbose=args.verbose)
     service: RosterService | None = None

@@ -4,6 +4,14 @@ Sets up the application identity (so settings and the icon are right on every pl
 logging to the data directory, the crash hook, and the service — the real database, or for the
 demo the built-in simulator in a throw-away directory. A database that cannot be opened is a
 message box with the reason, not a traceback.
+
+The window shows before the service exists. Importing the core (SQLAlchemy, httpx, keyring,
+alembic) and creating or migrating the database take several times as long as showing a
+window, so the light window (frame, menus, toolbar, a course list saying the courses are being
+opened) is shown first. Only after its first frame does a background thread set up the data
+directory and its log, import the core and open the service, so that the window keeps
+repainting meanwhile. The result comes back to the GUI thread by a signal, where
+:meth:`MainWindow.attach` completes the window.
 """
 
 from __future__ import annotations
@@ -12,25 +20,220 @@ import argparse
 import gc
 import logging
 import sys
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
 
 from rostergui import APP_NAME, __version__
-from rostergui.core import errors
-from rostergui.core.logs import setup_logging
-from rostergui.core.paths import data_dir
+
+if TYPE_CHECKING:
+    from rostergui.core.service import RosterService
+    from rostergui.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
+EXIT_FAILED = 1
+#: Open the service this long after showing the window even if no first frame was reported
+#: (a window started minimised is not exposed until it is restored).
+FIRST_FRAME_WAIT_MS = 300
+#: How soon (seconds) the opening thread hands the interpreter back to the GUI thread when that
+#: needs it; Python's default is 5 ms, which the window would feel on every repaint meanwhile.
+OPENING_SWITCH_INTERVAL = 0.001
 
-def run_gui(args: argparse.Namespace) -> int:
-    """Open the window; returns the process exit status."""
-    from PySide6.QtWidgets import QApplication, QMessageBox
 
+@dataclass
+class Session:
+    """What the window works on once open, and how to end it."""
+
+    service: RosterService
+    close: Callable[[], None]
+    #: A line for the status bar once the window is complete.
+    status: str | None = None
+
+
+def start_session(args: argparse.Namespace) -> Session:
+    """The data directory and its log, then the service (runs on the opening thread)."""
+    from rostergui.core.logs import setup_logging
+    from rostergui.ui import crash
+
+    demo_mode = args.command == "demo"
+    directory = data_directory(args, demo_mode=demo_mode)
+    crash.log_path = setup_logging(directory, verbose=bool(getattr(args, "verbose", False)))
+    log.info("%s %s starting (%s)", APP_NAME, __version__, "demo" if demo_mode else "window")
+    return open_demo(args, directory) if demo_mode else open_database(args, directory)
+
+
+def data_directory(args: argparse.Namespace, *, demo_mode: bool) -> Path:
+    """``--data-dir``, else the platform's; for the demo without one, a throw-away directory
+    (removed again when the demo closes)."""
+    if demo_mode and not args.data_dir:
+        from rostergui.demo import new_demo_directory
+
+        return new_demo_directory()
+    from rostergui.core.paths import data_dir
+
+    return data_dir(args.data_dir)
+
+
+def open_database(args: argparse.Namespace, directory: Path) -> Session:
+    """The user's database (created or migrated as needed)."""
     from rostergui.core.service import RosterService
-    from rostergui.ui import crash, icons
-    from rostergui.ui.main_window import MainWindow
 
-    demo_mode = getattr(args, "command", None) == "demo"
+    service = RosterService.open(data_directory=directory, db_url=args.db_url)
+    return Session(service, service.close)
+
+
+def open_demo(args: argparse.Namespace, directory: Path) -> Session:
+    """The demo: the simulator and sample courses, in ``directory``."""
+    from rostergui.demo import start_demo
+
+    demo = start_demo(directory, throwaway=not args.data_dir, db_url=args.db_url)
+    for note in demo.notes:
+        log.warning("Demo: %s", note)
+    status = (
+        f"Demo: sample courses on a simulated LTIAAS at {demo.simulator.base_url}. "
+        "Nothing here touches real data or your keyring."
+    )
+    return Session(demo.service, demo.close, status)
+
+
+class Opening(QObject):
+    """Opens the session on a background thread and completes the window with it.
+
+    The session is opened off the GUI thread; the outcome crosses back by a queued signal, so
+    the window is only touched on the GUI thread. Whatever was opened is owned here and closed
+    by :meth:`close`, also when the window was closed before the session arrived.
+    """
+
+    _opened = Signal(object)
+    _failed = Signal(object)
+
+    def __init__(
+        self,
+        app: QApplication,
+        window: MainWindow,
+        open_session: Callable[[], Session],
+        *,
+        check_start: bool = False,
+        started_at: float | None = None,
+    ) -> None:
+        super().__init__(window)
+        self._app = app
+        self._window = window
+        self._open_session = open_session
+        self._check_start = check_start
+        self._started_at = started_at
+        self._thread: threading.Thread | None = None
+        self._session: Session | None = None
+        #: The session could not be opened (the user was told why).
+        self.failed = False
+        self._opened.connect(self._attach)
+        self._failed.connect(self._fail)
+
+    def start(self) -> None:
+        """Begin opening (once; later calls do nothing)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="open database", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(OPENING_SWITCH_INTERVAL)
+        try:
+            session = self._open_session()
+        except BaseException as exc:  # every failure must reach the window
+            self._failed.emit(exc)
+        else:
+            self._session = session
+            self._opened.emit(session)
+        finally:
+            sys.setswitchinterval(interval)
+
+    def _attach(self, session: Session) -> None:
+        if self._window.closed:
+            return
+        self._window.attach(session.service)
+        if session.status:
+            self._window.show_status(session.status)
+        # Everything built so far lives as long as the app: take it out of the collector's
+        # sight so a full collection during a sync (which stops every thread) stays short.
+        gc.freeze()
+        gc.enable()
+        if self._check_start:
+            QTimer.singleShot(0, self._report_start)
+
+    def _fail(self, exc: BaseException) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from rostergui.core import errors
+        from rostergui.ui import crash
+
+        self.failed = True
+        if isinstance(exc, errors.RosterSyncError):
+            log.error("Could not open the database: %s (%s)", exc.message, exc.detail or "")
+            QMessageBox.critical(self._window, f"{APP_NAME} cannot start", exc.message)
+        else:
+            crash.report_bug(exc, self._window)
+        self._window.close()
+        self._app.exit(EXIT_FAILED)
+
+    def _report_start(self) -> None:
+        """``--check-start``: say whether the complete window is up, and how long it took."""
+        window = self._window
+        shown = window.isVisible() and window.windowHandle() is not None and window.attached
+        took = f" in {time.monotonic() - self._started_at:.2f} s" if self._started_at else ""
+        print(f"{APP_NAME} {__version__}: window {'shown' if shown else 'NOT shown'}{took}")
+        window.close()
+        self._app.exit(0 if shown else EXIT_FAILED)
+
+    def close(self) -> None:
+        """Wait until the opening ended, then close what it opened."""
+        if self._thread is not None and self._thread.is_alive():
+            log.info("Waiting for the database to finish opening")
+            self._thread.join()
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+class FirstFrame(QObject):
+    """Calls ``callback`` once ``window`` has drawn its first frame (its native window is
+    exposed), or after ``wait_ms`` if that does not happen sooner (a window started minimised
+    is not exposed until it is restored).
+
+    It asks the window every few milliseconds rather than watching its events: an event filter
+    written in Python turns every event into a Python object, which costs the first frame more
+    than the polling does.
+    """
+
+    POLL_MS = 2
+
+    def __init__(self, window: MainWindow, callback: Callable[[], None], wait_ms: int) -> None:
+        super().__init__(window)
+        self._handle = window.windowHandle()
+        self._callback = callback
+        self._deadline = time.monotonic() + wait_ms / 1000
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._check)
+        self._timer.start(self.POLL_MS)
+
+    def _check(self) -> None:
+        exposed = self._handle is not None and self._handle.isExposed()
+        if exposed or time.monotonic() >= self._deadline:
+            self._timer.stop()
+            self._callback()
+
+
+def set_up_application() -> QApplication:
+    """The application with its identity: names (settings paths), version, icon."""
+    from rostergui.ui import icons
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -39,63 +242,37 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("rostersync")
     app.setWindowIcon(icons.app_icon())
+    return app
 
-    demo = None
-    if demo_mode and not args.data_dir:
-        from rostergui.demo import new_demo_directory
 
-        directory = new_demo_directory()  # removed again when the demo closes
-    else:
-        directory = data_dir(args.data_dir)
-    crash.log_path = setup_logging(directory, verbose=bool(getattr(args, "verbose", False)))
+def run_gui(args: argparse.Namespace) -> int:
+    """Open the window; returns the process exit status."""
+    # No cyclic collections until the window is complete: start-up creates objects that live as
+    # long as the app, and every collection would walk them all again (see Opening._attach).
+    gc.disable()
+    from rostergui.ui import crash
+    from rostergui.ui.main_window import MainWindow
+
+    app = set_up_application()
     crash.install_excepthook()
-    log.info("%s %s starting (%s)", APP_NAME, __version__, "demo" if demo_mode else "window")
-
-    try:
-        if demo_mode:
-            from rostergui.demo import start_demo
-
-            demo = start_demo(directory, throwaway=not args.data_dir, db_url=args.db_url)
-            service = demo.service
-        else:
-            service = RosterService.open(data_directory=directory, db_url=args.db_url)
-    except errors.RosterSyncError as exc:
-        log.error("Could not open the database: %s (%s)", exc.message, exc.detail or "")
-        QMessageBox.critical(None, f"{APP_NAME} cannot start", exc.message)
-        return 1
-
-    window = MainWindow(service, title_note="demo (simulated LTIAAS)" if demo else None)
-    if demo is not None:
-        for note in demo.notes:
-            log.warning("Demo: %s", note)
-        window.show_status(
-            f"Demo: sample courses on a simulated LTIAAS at "
-            f"{demo.simulator.base_url}. Nothing here touches real data or your keyring."
-        )
+    demo_mode = args.command == "demo"
+    window = MainWindow(title_note="demo (simulated LTIAAS)" if demo_mode else None)
+    opening = Opening(
+        app,
+        window,
+        lambda: start_session(args),
+        check_start=bool(getattr(args, "check_start", False)),
+        started_at=getattr(args, "started_at", None),
+    )
     window.show()
-    # Everything built so far lives as long as the app: take it out of the collector's sight
-    # so a full collection during a sync (which stops every thread) stays short.
-    gc.freeze()
-    if getattr(args, "check_start", False):
-        from PySide6.QtCore import QTimer
-
-        def report() -> None:
-            shown = window.isVisible() and window.windowHandle() is not None
-            started = getattr(args, "started_at", None)
-            took = f" in {time.monotonic() - started:.2f} s" if started else ""
-            print(f"{APP_NAME} {__version__}: window {'shown' if shown else 'NOT shown'}{took}")
-            window.close()
-            app.exit(0 if shown else 1)
-
-        QTimer.singleShot(0, report)
+    FirstFrame(window, opening.start, FIRST_FRAME_WAIT_MS)
     try:
-        return app.exec()
+        status = app.exec()
     finally:
         # However the loop ended, stop the window's background threads before the service
         # they use goes away (a running QThread destroyed at exit aborts the process).
         window.close()
-        if demo is not None:
-            demo.close()
-        else:
-            service.close()
+        opening.close()
+        gc.enable()
         log.info("%s closed", APP_NAME)
+    return EXIT_FAILED if opening.failed else status

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from rostergui.core.store.repo import Course
+if TYPE_CHECKING:
+    from rostergui.core.store.repo import Course
 
 
 class Tone(StrEnum):

@@ -1,39 +1,35 @@
-"""The course list on the left: a list model of courses and a delegate that paints each one
-with its freshness badge.
+"""The course list on the left: a list model of courses and the view that shows them, each
+painted with its freshness badge by :class:`~rostergui.ui.course_delegate.CourseDelegate`.
 
 The badge wording and urgency come from :mod:`rostergui.ui.badges`; this module only decides
 colours (readable on light and dark palettes) and layout. Relative times ("5 min ago") are
 refreshed by :meth:`CourseListModel.tick`, which the window calls every 30 seconds.
+
+The list is part of the window's first frame, before there are courses to paint, so the
+delegate (and the style machinery it draws with) is only loaded with the first rows.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractListModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRect,
-    QRectF,
-    QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
-    QListView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QWidget,
-)
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout, QWidget
 
-from rostergui.core.store.repo import Course
 from rostergui.ui.badges import Activity, Badge, Tone, badge_for
+
+if TYPE_CHECKING:
+    from rostergui.core.store.repo import Course
+    from rostergui.ui.course_delegate import CourseDelegate
 
 COURSE_ROLE = Qt.ItemDataRole.UserRole + 1
 BADGE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -179,135 +175,57 @@ def subtitle(course: Course) -> str:
     return title
 
 
-class CourseDelegate(QStyledItemDelegate):
-    """Paints name, subtitle and a badge pill; colours come from the palette and the tone."""
-
-    PADDING = 8
-
-    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
-        base = QFont(option.font)
-        bold = QFont(base)
-        bold.setBold(True)
-        small = QFont(base)
-        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.9))
-        return bold, small, small
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        bold, small, badge = self._fonts(option)
-        height = (
-            QFontMetrics(bold).height()
-            + QFontMetrics(small).height()
-            + QFontMetrics(badge).height()
-            + 6  # pill padding
-            + 2 * self.PADDING
-            + 6  # gaps
-        )
-        return QSize(220, height)
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-
-        palette: QPalette = opt.palette
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        text_colour = palette.color(text_role)
-        muted = QColor(text_colour)
-        muted.setAlphaF(0.72)
-        rect: QRect = opt.rect.adjusted(self.PADDING, self.PADDING, -self.PADDING, -self.PADDING)
-        bold, small, badge_font = self._fonts(opt)
-        name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        title = str(index.data(TITLE_ROLE) or "")
-        badge = index.data(BADGE_ROLE)
-
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        y = rect.top()
-        metrics = QFontMetrics(bold)
-        painter.setFont(bold)
-        painter.setPen(text_colour)
-        painter.drawText(
-            QRect(rect.left(), y, rect.width(), metrics.height()),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            metrics.elidedText(name, Qt.TextElideMode.ElideRight, rect.width()),
-        )
-        y += metrics.height() + 2
-        metrics = QFontMetrics(small)
-        painter.setFont(small)
-        painter.setPen(muted)
-        painter.drawText(
-            QRect(rect.left(), y, rect.width(), metrics.height()),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            metrics.elidedText(title, Qt.TextElideMode.ElideRight, rect.width()),
-        )
-        y += metrics.height() + 4
-        if isinstance(badge, Badge):
-            self._paint_badge(
-                painter, badge, badge_font, rect.left(), y, rect.width(), palette, selected
-            )
-        painter.restore()
-
-    @staticmethod
-    def _paint_badge(
-        painter: QPainter,
-        badge: Badge,
-        font: QFont,
-        left: int,
-        top: int,
-        width: int,
-        palette: QPalette,
-        selected: bool,
-    ) -> None:
-        metrics = QFontMetrics(font)
-        colour = tone_colour(badge.tone, palette)
-        if selected:
-            colour = palette.color(QPalette.ColorRole.HighlightedText)
-        dot = metrics.height() // 2
-        inner = width - dot - 20
-        text = metrics.elidedText(badge.text, Qt.TextElideMode.ElideRight, inner)
-        pill_w = min(width, metrics.horizontalAdvance(text) + dot + 20)
-        pill = QRectF(left, top, pill_w, metrics.height() + 6)
-        fill = QColor(colour)
-        fill.setAlphaF(0.16 if not is_dark(palette) else 0.24)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-        painter.setBrush(colour)
-        centre_y = pill.center().y()
-        dot_rect = QRectF(left + 8, centre_y - dot / 2, dot, dot)
-        if badge.busy:
-            # A ring rather than a dot: "in progress".
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            pen = painter.pen()
-            pen.setStyle(Qt.PenStyle.SolidLine)
-            pen.setColor(colour)
-            pen.setWidthF(2.0)
-            painter.setPen(pen)
-            painter.drawEllipse(dot_rect.adjusted(1, 1, -1, -1))
-        else:
-            painter.drawEllipse(dot_rect)
-        painter.setFont(font)
-        painter.setPen(colour)
-        painter.drawText(
-            QRectF(left + 8 + dot + 6, pill.top(), inner + 2, pill.height()),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            text,
-        )
-
-
 class CourseListView(QListView):
-    """The list widget itself: single selection, uniform rows, accessible name."""
+    """The list widget itself: single selection, uniform rows, accessible name, and a line of
+    text over the list for while it has nothing to show yet (the courses are being opened)."""
+
+    PLACEHOLDER_MARGIN = 12
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setUniformItemSizes(True)
-        self.setItemDelegate(CourseDelegate(self))
+        self._delegate: CourseDelegate | None = None
         self.setAccessibleName("Courses")
         self.setAccessibleDescription("Configured courses with how fresh each roster is")
         self.setMinimumWidth(240)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # A label laid out over the view rather than text painted on its viewport: a screen
+        # reader reads it, and no Python code runs to paint or place it during the first frame.
+        self._placeholder = QLabel(self)
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self._placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self._placeholder.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._placeholder.hide()
+        layout = QVBoxLayout(self)
+        margin = self.PLACEHOLDER_MARGIN
+        layout.setContentsMargins(margin, margin, margin, margin)
+        layout.addWidget(self._placeholder, 0, Qt.AlignmentFlag.AlignTop)
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if model is not None:
+            model.modelReset.connect(self._install_delegate)
+            model.rowsInserted.connect(self._install_delegate)
+        self._install_delegate()
+
+    def _install_delegate(self) -> None:
+        """Paint courses with :class:`CourseDelegate` as soon as there are any."""
+        model = self.model()
+        if self._delegate is not None or model is None or model.rowCount() == 0:
+            return
+        from rostergui.ui.course_delegate import CourseDelegate
+
+        self._delegate = CourseDelegate(self)
+        self.setItemDelegate(self._delegate)
+
+    @property
+    def placeholder(self) -> str:
+        """The text shown over the list; empty when none is."""
+        return self._placeholder.text() if self._placeholder.isVisibleTo(self) else ""
+
+    def set_placeholder(self, text: str) -> None:
+        """Show ``text`` over the list until it is called again with an empty string."""
+        self._placeholder.setText(text)
+        self._placeholder.setVisible(bool(text))

@@ -19,7 +19,9 @@ APP_ICON = "rostersync"
 
 _INK = "#445566"  # placeholder stroke colour in the line icons
 _PAPER = "#ffffff"  # placeholder fill for "holes" in line icons
-_SIZES = (16, 20, 24, 32, 48)
+#: Every icon is rendered at these sizes before the window first shows, so only the sizes the
+#: styles draw: 16 px (menus, buttons, tabs), 24 or 32 px (toolbars). Others are scaled.
+_SIZES = (16, 24, 32)
 _cache: dict[tuple[str, str, str], QIcon] = {}
 
 
@@ -31,8 +33,7 @@ def _palette() -> QPalette:
     return QGuiApplication.palette()
 
 
-def _render(svg: bytes, size: int, ratio: float) -> QPixmap:
-    renderer = QSvgRenderer(QByteArray(svg))
+def _render(renderer: QSvgRenderer, size: int, ratio: float) -> QPixmap:
     pixels = max(1, round(size * ratio))
     pixmap = QPixmap(pixels, pixels)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -61,9 +62,10 @@ def icon(name: str, color: QColor | None = None) -> QIcon:
     svg = text.replace(_INK, ink).replace(_PAPER, paper).encode()
     app = QGuiApplication.instance()
     ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+    renderer = QSvgRenderer(QByteArray(svg))
     result = QIcon()
     for size in _SIZES:
-        result.addPixmap(_render(svg, size, ratio))
+        result.addPixmap(_render(renderer, size, ratio))
     _cache[key] = result
     return result
 

@@ -5,20 +5,25 @@ The window is glue. Courses, rosters and history come from the
 through the :class:`~rostergui.ui.sync_controller.SyncController`. What the window owns is the
 layout, the actions and their shortcuts, the message bar for the selected course, the schedule
 timer and remembering its own geometry.
+
+The window is built in two steps so that it can show before the database is open: the frame
+(menus, toolbar, an empty course list saying that the courses are being opened) needs only Qt,
+and :meth:`MainWindow.attach` adds everything that works on the service once it is open. This
+module therefore imports nothing of the core (SQLAlchemy, httpx, keyring) at load time; the
+parts built by ``attach`` and the dialogs are imported where they are first used.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -29,21 +34,24 @@ from PySide6.QtWidgets import (
 )
 
 from rostergui import APP_NAME, __version__
-from rostergui.core import errors, export
-from rostergui.core.service import RosterService
-from rostergui.core.store.repo import Course, MemberRow
-from rostergui.core.sync import SyncResult
-from rostergui.ui import course_dialog, crash, export_dialog, icons
+from rostergui.ui import crash, icons
 from rostergui.ui import settings as opts
 from rostergui.ui.badges import Tone, last_synced_text
 from rostergui.ui.course_list import COURSE_ROLE, CourseListModel, CourseListView, subtitle
-from rostergui.ui.history import HistoryPanel
-from rostergui.ui.member_view import MemberPanel
-from rostergui.ui.message_bar import MessageBar
 from rostergui.ui.settings import Settings
-from rostergui.ui.settings_dialog import SettingsDialog
-from rostergui.ui.sync_controller import SyncController
-from rostergui.ui.workers import TaskRunner
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtWidgets import QMessageBox
+
+    from rostergui.core.service import RosterService
+    from rostergui.core.store.repo import Course, MemberRow
+    from rostergui.core.sync import SyncResult
+    from rostergui.ui.history import HistoryPanel
+    from rostergui.ui.member_view import MemberPanel
+    from rostergui.ui.message_bar import MessageBar
+    from rostergui.ui.sync_controller import SyncController
+    from rostergui.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +60,37 @@ GEOMETRY_KEY = "window/geometry"
 STATE_KEY = "window/state"
 SPLITTER_KEY = "window/splitter"
 HISTORY_SPLITTER_KEY = "window/history_splitter"
+#: What the empty course list says until the courses are listed.
+OPENING_TEXT = "Opening your courses…"
 
 
 class MainWindow(QMainWindow):
+    """The window; ``MainWindow(service)`` is ready at once, while ``MainWindow()`` is the light
+    frame that can show before the service is open, and :meth:`attach` completes it."""
+
+    # Built by attach(): everything that works on the service.
+    empty_page: QWidget
+    empty_button: QPushButton
+    runner: TaskRunner
+    member_panel: MemberPanel
+    history_panel: HistoryPanel
+    message_bar: MessageBar
+    sync: SyncController
+    course_title: QLabel
+    course_details: QLabel
+    tabs: QTabWidget
+
     def __init__(
         self,
-        service: RosterService,
+        service: RosterService | None = None,
         settings: Settings | None = None,
         *,
         title_note: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.service = service
+        self.service: RosterService | None = None
         self.settings = settings or Settings()
-        self.runner = TaskRunner(self)
         self._closing = False
         self._courses_generation = 0
         self._pending_select: str | None = None
@@ -78,27 +102,61 @@ class MainWindow(QMainWindow):
         self.course_model.stale_after = self.settings.stale_after
         self.course_view = CourseListView(self)
         self.course_view.setModel(self.course_model)
-        self.member_panel = MemberPanel(service, self.runner, self.settings, self)
-        self.history_panel = HistoryPanel(service, self.runner, self)
-        self.message_bar = MessageBar(self)
-        self.sync = SyncController(service, self.runner, self.course_model, self)
+        self.course_view.set_placeholder(OPENING_TEXT)
 
         self._build_actions()
         self._build_layout()
         self._build_menus_and_toolbar()
         self._build_status_bar()
-        self._connect()
+        self._connect_actions()
         self._restore_geometry()
 
         self.tick_timer = QTimer(self)
         self.tick_timer.setInterval(TICK_MS)
         self.tick_timer.timeout.connect(self._tick)
-        self.tick_timer.start()
         self.schedule_timer = QTimer(self)
         self.schedule_timer.timeout.connect(self._scheduled_sync)
+        self._update_actions()
+        if service is not None:
+            self.attach(service)
+
+    def attach(self, service: RosterService) -> None:
+        """Complete the window on the now open ``service``: the roster and history panels, the
+        sync controller and the timers; then list the courses (in the background)."""
+        from rostergui.ui.history import HistoryPanel
+        from rostergui.ui.member_view import MemberPanel
+        from rostergui.ui.message_bar import MessageBar
+        from rostergui.ui.sync_controller import SyncController
+        from rostergui.ui.workers import TaskRunner
+
+        if self.service is not None:
+            raise RuntimeError("the window already has a service")
+        self.service = service
+        self.runner = TaskRunner(self)
+        self.member_panel = MemberPanel(service, self.runner, self.settings, self)
+        self.history_panel = HistoryPanel(service, self.runner, self)
+        self.message_bar = MessageBar(self)
+        self.sync = SyncController(service, self.runner, self.course_model, self)
+        self._build_course_pane()
+        self._build_empty_page()
+        self._connect_course_pane()
+        history = self.settings.get_bytes(HISTORY_SPLITTER_KEY)
+        if history is not None:
+            self.history_panel.splitter.restoreState(history)
+        self.tick_timer.start()
         self._apply_schedule()
         self._update_actions()
         self.refresh_courses(select=self.settings.get(opts.LAST_COURSE) or None)
+
+    @property
+    def attached(self) -> bool:
+        """Whether the service is open and the window complete (see :meth:`attach`)."""
+        return self.service is not None
+
+    @property
+    def closed(self) -> bool:
+        """Whether the window was closed (its background work is stopped for good)."""
+        return self._closing
 
     # --- construction -------------------------------------------------------------------------
 
@@ -165,38 +223,22 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", None, [key(key.StandardKey.Quit)])
 
     def _build_layout(self) -> None:
-        # Right side: course header, message bar, Members / History tabs.
-        self.course_title = QLabel(self)
-        self.course_title.setAccessibleName("Selected course")
-        font = self.course_title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        self.course_title.setFont(font)
-        self.course_details = QLabel(self)
-        self.course_details.setWordWrap(True)
-        self.course_details.setAccessibleName("Course details")
-        self.course_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.tabs = QTabWidget(self)
-        self.tabs.setAccessibleName("Course views")
-        self.tabs.addTab(self.member_panel, icons.icon("members"), "Members")
-        self.tabs.addTab(self.history_panel, icons.icon("history"), "History")
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(8, 4, 4, 4)
-        right_layout.addWidget(self.course_title)
-        right_layout.addWidget(self.course_details)
-        right_layout.addWidget(self.message_bar)
-        right_layout.addWidget(self.tabs, 1)
-
+        # The right side (the selected course) is filled in by attach().
+        self.course_pane = QWidget(self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.course_view)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(self.course_pane)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 980])
         self.splitter.setChildrenCollapsible(False)
+        # Until the courses are listed, the course list itself says that they are opening.
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.splitter)
+        self.setCentralWidget(self.pages)
 
-        # Empty state: no courses yet.
+    def _build_empty_page(self) -> None:
+        """What the window shows when there are no courses yet (known once attached)."""
         empty = QWidget(self)
         empty_layout = QVBoxLayout(empty)
         logo = QLabel(empty)
@@ -225,14 +267,30 @@ class MainWindow(QMainWindow):
         empty_layout.addWidget(self.empty_button, 0, Qt.AlignmentFlag.AlignHCenter)
         empty_layout.addStretch(3)
         self.empty_page = empty
-
-        loading = QLabel("Loading courses…", self)
-        loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.pages = QStackedWidget(self)
-        self.pages.addWidget(loading)
         self.pages.addWidget(self.empty_page)
-        self.pages.addWidget(self.splitter)
-        self.setCentralWidget(self.pages)
+
+    def _build_course_pane(self) -> None:
+        """The selected course: its header, the message bar and the Members / History tabs."""
+        self.course_title = QLabel(self.course_pane)
+        self.course_title.setAccessibleName("Selected course")
+        font = self.course_title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.course_title.setFont(font)
+        self.course_details = QLabel(self.course_pane)
+        self.course_details.setWordWrap(True)
+        self.course_details.setAccessibleName("Course details")
+        self.course_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tabs = QTabWidget(self.course_pane)
+        self.tabs.setAccessibleName("Course views")
+        self.tabs.addTab(self.member_panel, icons.icon("members"), "Members")
+        self.tabs.addTab(self.history_panel, icons.icon("history"), "History")
+        layout = QVBoxLayout(self.course_pane)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.course_title)
+        layout.addWidget(self.course_details)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.tabs, 1)
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
@@ -299,7 +357,7 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.progress_bar)
         self._show_progress(None)
 
-    def _connect(self) -> None:
+    def _connect_actions(self) -> None:
         self.add_action.triggered.connect(self.add_course)
         self.edit_action.triggered.connect(self.edit_course)
         self.remove_action.triggered.connect(self.remove_course)
@@ -313,6 +371,8 @@ class MainWindow(QMainWindow):
         self.about_action.triggered.connect(self.show_about)
         self.log_action.triggered.connect(self.open_log_folder)
         self.quit_action.triggered.connect(self.close)
+
+    def _connect_course_pane(self) -> None:
         self.course_view.selectionModel().currentChanged.connect(self._current_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.member_panel.syncRequested.connect(self.sync_selected)
@@ -336,18 +396,20 @@ class MainWindow(QMainWindow):
         splitter = s.get_bytes(SPLITTER_KEY)
         if splitter is not None:
             self.splitter.restoreState(splitter)
-        history = s.get_bytes(HISTORY_SPLITTER_KEY)
-        if history is not None:
-            self.history_panel.splitter.restoreState(history)
 
     def save_state(self) -> None:
+        """Remember the geometry; what belongs to the attached parts (and the last course, once
+        the courses were listed) only when they exist, so that a window closed while the
+        database was opening does not forget them."""
         s = self.settings
         s.set_bytes(GEOMETRY_KEY, self.saveGeometry())
         s.set_bytes(STATE_KEY, self.saveState())
         s.set_bytes(SPLITTER_KEY, self.splitter.saveState())
-        s.set_bytes(HISTORY_SPLITTER_KEY, self.history_panel.splitter.saveState())
-        self.member_panel.save_state()
-        s.set(opts.LAST_COURSE, self.selected_name() or "")
+        if self.attached:
+            s.set_bytes(HISTORY_SPLITTER_KEY, self.history_panel.splitter.saveState())
+            self.member_panel.save_state()
+        if self.course_model.loaded:
+            s.set(opts.LAST_COURSE, self.selected_name() or "")
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -356,8 +418,9 @@ class MainWindow(QMainWindow):
             self.save_state()
             self.tick_timer.stop()
             self.schedule_timer.stop()
-            self.sync.shutdown()
-            self.runner.shutdown()
+            if self.attached:
+                self.sync.shutdown()
+                self.runner.shutdown()
         super().closeEvent(event)
 
     # --- courses ------------------------------------------------------------------------------
@@ -367,7 +430,7 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             return None
         course = index.data(COURSE_ROLE)
-        return course.name if isinstance(course, Course) else None
+        return course.name if course is not None else None
 
     def selected_course(self) -> Course | None:
         name = self.selected_name()
@@ -385,11 +448,13 @@ class MainWindow(QMainWindow):
 
     def refresh_courses(self, select: str | None = None) -> None:
         """Reload the course list (counts, last sync) in the background."""
+        service = self.service
+        if service is None:
+            return
         self._courses_generation += 1
         generation = self._courses_generation
         if select:
             self._pending_select = select
-        service = self.service
         self.runner.run(
             lambda: service.courses(include_archived=True),
             lambda courses: self._courses_loaded(generation, courses),
@@ -402,6 +467,7 @@ class MainWindow(QMainWindow):
             return
         before = self.selected_name()
         self.course_model.set_courses(courses)
+        self.course_view.set_placeholder("")
         wanted = self._pending_select or before
         self._pending_select = None
         if not courses:
@@ -418,7 +484,7 @@ class MainWindow(QMainWindow):
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         course = current.data(COURSE_ROLE) if current.isValid() else None
-        name = course.name if isinstance(course, Course) else None
+        name = course.name if course is not None else None
         if name == self.member_panel.course_name:
             return
         self.member_panel.show_course(name)
@@ -511,8 +577,9 @@ class MainWindow(QMainWindow):
     # --- actions ------------------------------------------------------------------------------
 
     def _update_actions(self) -> None:
-        course = self.selected_course()
-        busy = self.sync.busy
+        course = self.selected_course()  # always None until attached: no courses are listed
+        attached = self.attached
+        busy = attached and self.sync.busy
         syncable = course is not None and course.archived_at is None
         pending = course is not None and self.sync.is_pending(course.name)
         self.sync_action.setEnabled(syncable and not pending)
@@ -528,6 +595,8 @@ class MainWindow(QMainWindow):
             and self.member_panel.model.total > 0
         )
         self.history_action.setEnabled(course is not None)
+        for action in (self.add_action, self.settings_action, self.find_action):
+            action.setEnabled(attached)
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text)
@@ -588,7 +657,7 @@ class MainWindow(QMainWindow):
 
     def _apply_schedule(self) -> None:
         minutes = self.settings.schedule_minutes
-        if minutes > 0:
+        if minutes > 0 and self.attached:
             self.schedule_timer.start(minutes * 60_000)
         else:
             self.schedule_timer.stop()
@@ -622,6 +691,10 @@ class MainWindow(QMainWindow):
     # --- dialogs ------------------------------------------------------------------------------
 
     def add_course(self) -> None:
+        from rostergui.ui import course_dialog
+
+        if self.service is None:
+            return
         courses = self.course_model.courses
         dialog = course_dialog.CourseDialog(
             self.service,
@@ -640,8 +713,10 @@ class MainWindow(QMainWindow):
             self.refresh_courses(select=added.name)
 
     def edit_course(self) -> None:
+        from rostergui.ui import course_dialog
+
         course = self.selected_course()
-        if course is None or self.sync.is_pending(course.name):
+        if self.service is None or course is None or self.sync.is_pending(course.name):
             return
         dialog = course_dialog.CourseDialog(
             self.service,
@@ -660,13 +735,14 @@ class MainWindow(QMainWindow):
             self.refresh_courses(select=saved.name)
 
     def remove_course(self) -> None:
-        course = self.selected_course()
-        if course is None or self.sync.is_pending(course.name):
+        from rostergui.ui import course_dialog
+
+        course, service = self.selected_course(), self.service
+        if service is None or course is None or self.sync.is_pending(course.name):
             return
         remove, keep = course_dialog.confirm_remove(self, course)
         if not remove:
             return
-        service = self.service
         name = course.name
 
         def done(_result: object) -> None:
@@ -683,16 +759,18 @@ class MainWindow(QMainWindow):
         )
 
     def export_roster(self) -> None:
-        course = self.selected_course()
-        panel = self.member_panel
-        if course is None or panel.loading:
+        from rostergui.core import export
+        from rostergui.ui import export_dialog
+
+        course, service = self.selected_course(), self.service
+        if service is None or course is None or self.member_panel.loading:
             return
+        panel = self.member_panel
         panel.flush_filters()
         shown_rows: list[MemberRow] = panel.model.shown_rows()
         choice = export_dialog.ask_export(self, course.name, len(shown_rows), panel.model.total)
         if choice is None:
             return
-        service = self.service
         name = course.name
 
         def job() -> int:
@@ -707,6 +785,8 @@ class MainWindow(QMainWindow):
         self.runner.run(job, done, self._export_failed, name="export")
 
     def _export_failed(self, exc: BaseException) -> None:
+        from rostergui.core import errors
+
         if isinstance(exc, errors.RosterSyncError):
             self.show_status("Export failed.")
             show_error(self, "Export failed", exc.message)
@@ -714,6 +794,8 @@ class MainWindow(QMainWindow):
         crash.report_bug(exc, self)
 
     def _background_failed(self, exc: BaseException) -> None:
+        from rostergui.core import errors
+
         if self._closing:
             return
         if isinstance(exc, errors.RosterSyncError):
@@ -723,6 +805,8 @@ class MainWindow(QMainWindow):
         crash.report_bug(exc, self)
 
     def open_settings(self) -> None:
+        from rostergui.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.settings, self)
         try:
             if dialog.exec() != SettingsDialog.DialogCode.Accepted:
@@ -743,27 +827,42 @@ class MainWindow(QMainWindow):
         )
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(self)
         box.setWindowTitle(f"About {APP_NAME}")
         box.setIconPixmap(icons.app_icon().pixmap(64, 64))
         box.setText(f"<h3>{APP_NAME} {__version__}</h3>")
-        box.setInformativeText(
+        text = (
             "Keeps LTI course rosters in sync with your learning management systems through "
-            "LTIAAS, shows how fresh each roster is, and exports them to CSV.<br><br>"
-            f"Database: {_html(str(self.service.engine.url.render_as_string(hide_password=True)))}"
-            f"<br>Keyring: {_html(self.service.secrets.describe())}"
+            "LTIAAS, shows how fresh each roster is, and exports them to CSV."
         )
+        service = self.service
+        if service is not None:
+            url = service.engine.url.render_as_string(hide_password=True)
+            text += (
+                f"<br><br>Database: {_html(url)}<br>Keyring: {_html(service.secrets.describe())}"
+            )
+        box.setInformativeText(text)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
     def open_log_folder(self) -> None:
-        folder = crash.log_path.parent if crash.log_path else self.service.data_directory
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        if crash.log_path:
+            folder: Path | None = crash.log_path.parent
+        else:
+            folder = self.service.data_directory if self.service is not None else None
         if folder is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(folder))))
 
 
 def show_error(parent: QWidget, title: str, text: str) -> QMessageBox:
     """A non-blocking warning box (the window keeps running, tests are not stuck)."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()

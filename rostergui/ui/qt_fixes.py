@@ -17,7 +17,6 @@ release without the defect (or Python 3.12+).
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import sys
 
@@ -50,6 +49,8 @@ def _leaks_singletons() -> bool:
 def _add_references(obj: object, count: int) -> None:
     if count <= 0:
         return
+    import ctypes  # only where the defect is present: the check runs on every start
+
     refcount = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt is the first field
     refcount.value += count
 

@@ -13,35 +13,76 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DRIVER = r"""
-import json, sys
+import json, sys, threading, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 app = QApplication(sys.argv[:1])
+from rostergui.ui import crash
 from rostergui.ui.main_window import MainWindow
-report = {"windows": [], "messages": []}
+report = {"windows": [], "messages": [], "bugs": [], "closed_services": 0}
 QMessageBox.critical = staticmethod(lambda _p, title, text: report["messages"].append(text))
-def close():
-    for w in QApplication.topLevelWidgets():
-        if isinstance(w, MainWindow) and w.isVisible():
-            report["windows"].append({
-                "title": w.windowTitle(),
-                "courses": w.course_model.rowCount(),
-                "status": w.statusBar().currentMessage(),
-            })
-            w.close()
+crash.report_bug = lambda exc, parent=None: report["bugs"].append(repr(exc))
+opening_started = threading.Event()  # set by a prelude that makes opening slow
+# PRELUDE
+deadline = time.monotonic() + int(sys.argv[2]) / 1000
+until = sys.argv[3]
+def shown_windows():
+    windows = QApplication.topLevelWidgets()
+    return [w for w in windows if isinstance(w, MainWindow) and w.isVisible()]
+def ready():
+    if until == "listed":
+        return any(w.course_model.loaded for w in shown_windows())
+    return until == "opening" and opening_started.is_set()
+def poll():
+    if not ready() and time.monotonic() < deadline:
+        return
+    timer.stop()
+    for w in shown_windows():
+        report["windows"].append({
+            "title": w.windowTitle(),
+            "courses": w.course_model.rowCount(),
+            "status": w.statusBar().currentMessage(),
+            "attached": w.attached,
+            "placeholder": w.course_view.placeholder,
+        })
+        w.close()
     QApplication.quit()
-QTimer.singleShot(int(sys.argv[2]), close)
+timer = QTimer()
+timer.timeout.connect(poll)
+timer.start(20)
 from rostergui.cli import run
-report["status"] = run(sys.argv[3:])
+report["status"] = run(sys.argv[4:])
 report["app_name"] = QApplication.applicationName()
 report["has_icon"] = not QApplication.windowIcon().isNull()
 with open(sys.argv[1], "w", encoding="utf-8") as out:
     json.dump(report, out)
 """
 
+#: Counts closed services in the child; a test adds its own ``RosterService.open``.
+PATCH_SERVICE = """
+from rostergui.core import errors
+from rostergui.core.service import RosterService
+OPEN, CLOSE = RosterService.open, RosterService.close
+def counted_close(self):
+    report["closed_services"] += 1
+    CLOSE(self)
+RosterService.close = counted_close
+"""
 
-def start(tmp_path: Path, *args: str, wait_ms: int = 1500) -> dict[str, object]:
+
+def start(
+    tmp_path: Path,
+    *args: str,
+    wait_ms: int = 15_000,
+    until: str = "listed",
+    prelude: str = "",
+) -> dict[str, object]:
+    """Run the command line in a child; its windows are reported and closed once the courses
+    are listed, or (``until="opening"``) once a slow opening began, at the latest after
+    ``wait_ms``."""
     report = tmp_path / "report.json"
     env = dict(
         os.environ,
@@ -50,8 +91,9 @@ def start(tmp_path: Path, *args: str, wait_ms: int = 1500) -> dict[str, object]:
         XDG_CONFIG_HOME=str(tmp_path / "config"),
     )
     env.pop("ROSTERGUI_DB_URL", None)
+    code = DRIVER.replace("# PRELUDE", prelude)
     done = subprocess.run(
-        [sys.executable, "-c", DRIVER, str(report), str(wait_ms), *args],
+        [sys.executable, "-c", code, str(report), str(wait_ms), until, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -67,7 +109,9 @@ def test_gui_starts_and_exits(tmp_path: Path) -> None:
     data = tmp_path / "data"
     report = start(tmp_path, "--data-dir", str(data), "gui")
     assert report["status"] == 0
-    assert report["windows"] == [{"title": "RosterSync", "courses": 0, "status": ""}]
+    assert report["windows"] == [
+        {"title": "RosterSync", "courses": 0, "status": "", "attached": True, "placeholder": ""}
+    ]
     assert (data / "rostersync.db").exists()
     assert (data / "rostersync.log").exists()
     assert report["app_name"] == "RosterSync"
@@ -77,7 +121,7 @@ def test_gui_starts_and_exits(tmp_path: Path) -> None:
 
 
 def test_demo_starts_with_sample_courses(tmp_path: Path) -> None:
-    report = start(tmp_path, "demo", wait_ms=2500)
+    report = start(tmp_path, "demo")
     assert report["status"] == 0
     (window,) = report["windows"]  # type: ignore[misc]
     assert "demo" in window["title"]
@@ -91,3 +135,77 @@ def test_database_failure_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     assert report["windows"] == []
     (message,) = report["messages"]  # type: ignore[misc]
     assert "database" in str(message).lower()
+
+
+def test_a_data_directory_that_is_a_file_is_a_message(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("in the way", encoding="utf-8")
+    report = start(tmp_path, "--data-dir", str(blocker), "gui")
+    assert report["status"] == 1
+    assert report["windows"] == []
+    assert report["bugs"] == []
+    (message,) = report["messages"]  # type: ignore[misc]
+    assert "--data-dir" in str(message)
+
+
+def test_a_storage_error_while_opening_is_the_same_message(tmp_path: Path) -> None:
+    locked = PATCH_SERVICE + """
+def locked(*args, **kwargs):
+    raise errors.StorageError("The database is locked by another program")
+RosterService.open = staticmethod(locked)
+"""
+    report = start(tmp_path, "--data-dir", str(tmp_path / "d"), "gui", prelude=locked)
+    assert report["status"] == 1
+    assert report["windows"] == []
+    assert report["messages"] == ["The database is locked by another program"]
+    assert report["bugs"] == []
+
+
+def test_an_unexpected_error_while_opening_is_reported_as_a_bug(tmp_path: Path) -> None:
+    broken = PATCH_SERVICE + """
+def broken(*args, **kwargs):
+    raise RuntimeError("boom")
+RosterService.open = staticmethod(broken)
+"""
+    report = start(tmp_path, "--data-dir", str(tmp_path / "d"), "gui", prelude=broken)
+    assert report["status"] == 1
+    assert report["windows"] == []
+    assert report["messages"] == []
+    assert report["bugs"] == ["RuntimeError('boom')"]
+
+
+def test_closing_while_the_database_opens_exits_cleanly(tmp_path: Path) -> None:
+    slow = PATCH_SERVICE + """
+def slow(*args, **kwargs):
+    opening_started.set()
+    time.sleep(1.0)
+    return OPEN(*args, **kwargs)
+RosterService.open = staticmethod(slow)
+"""
+    data = tmp_path / "data"
+    report = start(tmp_path, "--data-dir", str(data), "gui", until="opening", prelude=slow)
+    assert report["status"] == 0
+    (window,) = report["windows"]  # type: ignore[misc]
+    assert not window["attached"]
+    assert window["placeholder"] == "Opening your courses…"
+    # The opening was waited for and what it opened was closed again.
+    assert report["closed_services"] == 1
+    assert (data / "rostersync.db").exists()
+
+
+@pytest.mark.parametrize("command", ["gui", "demo"])
+def test_check_start_reports_the_complete_window(tmp_path: Path, command: str) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.pop("ROSTERGUI_DB_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "rostergui", "--data-dir", str(tmp_path / "data"), command,
+         "--check-start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "window shown" in done.stdout
+    assert "Traceback" not in done.stderr

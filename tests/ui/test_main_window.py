@@ -419,7 +419,7 @@ def test_shortcuts_and_accessible_names(make_window: MakeWindow) -> None:
 def test_bug_dialog_has_copyable_details(qtbot: QtBot) -> None:
     from PySide6.QtGui import QGuiApplication
 
-    from rostergui.ui.crash import BugDialog
+    from rostergui.ui.bug_dialog import BugDialog
 
     try:
         raise ValueError("boom")

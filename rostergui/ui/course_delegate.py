@@ -1,0 +1,134 @@
+"""Painting one course in the list: its name, its LMS title and a freshness badge "pill".
+
+Colours come from the palette and the badge's tone (:func:`~rostergui.ui.course_list.tone_colour`),
+so every state reads on light and dark themes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from rostergui.ui.badges import Badge
+from rostergui.ui.course_list import BADGE_ROLE, TITLE_ROLE, Index, is_dark, tone_colour
+
+
+class CourseDelegate(QStyledItemDelegate):
+    """Paints name, subtitle and a badge pill; colours come from the palette and the tone."""
+
+    PADDING = 8
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
+        base = QFont(option.font)
+        bold = QFont(base)
+        bold.setBold(True)
+        small = QFont(base)
+        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.9))
+        return bold, small, small
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        bold, small, badge = self._fonts(option)
+        height = (
+            QFontMetrics(bold).height()
+            + QFontMetrics(small).height()
+            + QFontMetrics(badge).height()
+            + 6  # pill padding
+            + 2 * self.PADDING
+            + 6  # gaps
+        )
+        return QSize(220, height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+
+        palette: QPalette = opt.palette
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        text_colour = palette.color(text_role)
+        muted = QColor(text_colour)
+        muted.setAlphaF(0.72)
+        rect: QRect = opt.rect.adjusted(self.PADDING, self.PADDING, -self.PADDING, -self.PADDING)
+        bold, small, badge_font = self._fonts(opt)
+        name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        title = str(index.data(TITLE_ROLE) or "")
+        badge = index.data(BADGE_ROLE)
+
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        y = rect.top()
+        metrics = QFontMetrics(bold)
+        painter.setFont(bold)
+        painter.setPen(text_colour)
+        painter.drawText(
+            QRect(rect.left(), y, rect.width(), metrics.height()),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            metrics.elidedText(name, Qt.TextElideMode.ElideRight, rect.width()),
+        )
+        y += metrics.height() + 2
+        metrics = QFontMetrics(small)
+        painter.setFont(small)
+        painter.setPen(muted)
+        painter.drawText(
+            QRect(rect.left(), y, rect.width(), metrics.height()),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            metrics.elidedText(title, Qt.TextElideMode.ElideRight, rect.width()),
+        )
+        y += metrics.height() + 4
+        if isinstance(badge, Badge):
+            self._paint_badge(
+                painter, badge, badge_font, rect.left(), y, rect.width(), palette, selected
+            )
+        painter.restore()
+
+    @staticmethod
+    def _paint_badge(
+        painter: QPainter,
+        badge: Badge,
+        font: QFont,
+        left: int,
+        top: int,
+        width: int,
+        palette: QPalette,
+        selected: bool,
+    ) -> None:
+        metrics = QFontMetrics(font)
+        colour = tone_colour(badge.tone, palette)
+        if selected:
+            colour = palette.color(QPalette.ColorRole.HighlightedText)
+        dot = metrics.height() // 2
+        inner = width - dot - 20
+        text = metrics.elidedText(badge.text, Qt.TextElideMode.ElideRight, inner)
+        pill_w = min(width, metrics.horizontalAdvance(text) + dot + 20)
+        pill = QRectF(left, top, pill_w, metrics.height() + 6)
+        fill = QColor(colour)
+        fill.setAlphaF(0.16 if not is_dark(palette) else 0.24)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+        painter.setBrush(colour)
+        centre_y = pill.center().y()
+        dot_rect = QRectF(left + 8, centre_y - dot / 2, dot, dot)
+        if badge.busy:
+            # A ring rather than a dot: "in progress".
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            pen = painter.pen()
+            pen.setStyle(Qt.PenStyle.SolidLine)
+            pen.setColor(colour)
+            pen.setWidthF(2.0)
+            painter.setPen(pen)
+            painter.drawEllipse(dot_rect.adjusted(1, 1, -1, -1))
+        else:
+            painter.drawEllipse(dot_rect)
+        painter.setFont(font)
+        painter.setPen(colour)
+        painter.drawText(
+            QRectF(left + 8 + dot + 6, pill.top(), inner + 2, pill.height()),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            text,
+        )
