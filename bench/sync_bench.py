@@ -109,7 +109,7 @@ class _Profile:
     def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
 
-        from rostergui.core import staging
+        from rostergui.core import staging, sync
 
         self.applying = False
         self.staging = 0.0
@@ -125,9 +125,16 @@ class _Profile:
             self.staging += time.perf_counter() - started
 
         staging.StagedRoster.add_page = timed_add_page  # type: ignore[method-assign]
+        apply = sync.SyncEngine._apply
 
-    def progress(self, progress: Any) -> None:
-        self.applying = progress.phase == "applying"
+        def marked_apply(engine: Any, *args: Any) -> None:
+            self.applying = True
+            try:
+                apply(engine, *args)
+            finally:
+                self.applying = False
+
+        sync.SyncEngine._apply = marked_apply  # type: ignore[method-assign]
 
     def _before(self, *_args: Any) -> None:
         self._started = time.perf_counter()
@@ -155,7 +162,7 @@ def child_sync(base_url: str, api_key: str, key: str, runs: int) -> dict[str, An
         profile = _Profile(service.engine) if profile_first else None
         results = []
         for _ in range(runs):
-            result = service.sync("bench", progress=profile.progress if profile else None)
+            result = service.sync("bench")
             if not result.ok:
                 raise SystemExit(f"sync failed: {result.error}")
             results.append({"seconds": result.seconds, "fetch": result.fetch_seconds,

@@ -20,7 +20,7 @@ from rostergui.core.sync import Progress, SyncResult
 from rostergui.ui import mass_drop
 from rostergui.ui.badges import Activity
 from rostergui.ui.course_list import CourseListModel
-from rostergui.ui.workers import ProgressThrottle, Task, TaskRunner
+from rostergui.ui.workers import ProgressThrottle, Task, TaskRunner, collection_paused
 
 log = logging.getLogger(__name__)
 
@@ -153,13 +153,17 @@ class SyncController(QObject):
 
         def job(task: Task) -> SyncResult:
             throttle = ProgressThrottle(task.report)
-            return service.sync(
-                request.name,
-                allow_mass_drop=request.allow_mass_drop,
-                progress=throttle,
-                cancel=task.cancel_event,
-                trigger=request.trigger,
-            )
+            # A sync frees each page's objects by reference counting and keeps none, but its
+            # allocations would still set off full collections, each one stopping every
+            # thread (the window too) for as long as it walks everything the app holds.
+            with collection_paused():
+                return service.sync(
+                    request.name,
+                    allow_mass_drop=request.allow_mass_drop,
+                    progress=throttle,
+                    cancel=task.cancel_event,
+                    trigger=request.trigger,
+                )
 
         task = self.runner.run_with(
             job,

@@ -4,6 +4,7 @@ filtering, export, history and remembered state."""
 from __future__ import annotations
 
 import csv
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -430,3 +431,28 @@ def test_bug_dialog_has_copyable_details(qtbot: QtBot) -> None:
     assert not dialog.details_view.isVisible()
     dialog.copy_details()
     assert "ValueError: boom" in QGuiApplication.clipboard().text()
+
+
+def test_a_sync_runs_with_the_cyclic_collector_paused(
+    qtbot: QtBot,
+    service: RosterService,
+    sim: Simulator,
+    make_window: MakeWindow,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add_course(service, sim, "canvas-bio", "Biology 101")
+    window = make_window()
+    seen: list[bool] = []
+    real_sync = service.sync
+
+    def sync(*args: object, **kwargs: object) -> SyncResult:
+        seen.append(gc.isenabled())
+        return real_sync(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "sync", sync)
+    assert gc.isenabled()
+    with qtbot.waitSignal(window.sync.finished, timeout=10_000) as finished:
+        window.sync_action.trigger()
+    assert finished.args[0].ok
+    assert seen == [False]  # no full collection can stop the window mid-sync
+    assert gc.isenabled()  # and collection is back once it is done
