@@ -163,11 +163,8 @@ class StagedRoster:
             rows.append((roles_json, "\n".join(roles), mapped.role.value, mapped.test_user))
         bulk.insert_rows(self.conn, ROLE_MAP, tuple(c.name for c in ROLE_MAP.columns), rows)
 
-    def count(self) -> int:
-        """Distinct members staged (after :meth:`finish`)."""
-        return int(self.conn.exec_driver_sql("SELECT COUNT(*) FROM rs_staging").scalar_one())
-
     def drop(self) -> None:
+        """Remove this module's temporary tables, should a connection still have them."""
         for table in _TEMP_TABLES:
             self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
