@@ -62,29 +62,28 @@ class CourseDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         y = rect.top()
-        metrics = QFontMetrics(bold)
-        painter.setFont(bold)
-        painter.setPen(text_colour)
-        painter.drawText(
-            QRect(rect.left(), y, rect.width(), metrics.height()),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            metrics.elidedText(name, Qt.TextElideMode.ElideRight, rect.width()),
-        )
-        y += metrics.height() + 2
-        metrics = QFontMetrics(small)
-        painter.setFont(small)
-        painter.setPen(muted)
-        painter.drawText(
-            QRect(rect.left(), y, rect.width(), metrics.height()),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            metrics.elidedText(title, Qt.TextElideMode.ElideRight, rect.width()),
-        )
-        y += metrics.height() + 4
+        y += self._paint_line(painter, name, bold, text_colour, rect, y) + 2
+        y += self._paint_line(painter, title, small, muted, rect, y) + 4
         if isinstance(badge, Badge):
             self._paint_badge(
                 painter, badge, badge_font, rect.left(), y, rect.width(), palette, selected
             )
         painter.restore()
+
+    @staticmethod
+    def _paint_line(
+        painter: QPainter, text: str, font: QFont, colour: QColor, rect: QRect, top: int
+    ) -> int:
+        """One line of text, cut short with an ellipsis to fit; returns its height."""
+        metrics = QFontMetrics(font)
+        painter.setFont(font)
+        painter.setPen(colour)
+        painter.drawText(
+            QRect(rect.left(), top, rect.width(), metrics.height()),
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width()),
+        )
+        return metrics.height()
 
     @staticmethod
     def _paint_badge(
