@@ -5,6 +5,8 @@ service on a temporary SQLite database with an in-memory keyring (the ``sim`` an
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LANG", "C.UTF-8")
@@ -23,6 +25,19 @@ from rostergui.simulator import DEFAULT_API_KEY, Simulator
 from rostergui.ui import crash
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.settings import Settings
+
+
+def run_python(args: list[str], config_dir: Path) -> subprocess.CompletedProcess[str]:
+    """This Python in a child process: offscreen, with a private settings folder and without
+    the test suite's database URL, as an admin would start it."""
+    env = dict(
+        os.environ, QT_QPA_PLATFORM="offscreen", LANG="C.UTF-8", XDG_CONFIG_HOME=str(config_dir)
+    )
+    env.pop("ROSTERGUI_DB_URL", None)
+    return subprocess.run(
+        [sys.executable, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
 
 #: Messages from the offscreen platform plugin itself, not from our code.
 _PLATFORM_NOISE = ("propagateSizeHints",)

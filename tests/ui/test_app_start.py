@@ -8,12 +8,10 @@ Qt no longer delivers queued events to nested event loops).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_python
 
 DRIVER = r"""
 import json, sys, threading, time
@@ -84,21 +82,9 @@ def start(
     are listed, or (``until="opening"``) once a slow opening began, at the latest after
     ``wait_ms``."""
     report = tmp_path / "report.json"
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        LANG="C.UTF-8",
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-    )
-    env.pop("ROSTERGUI_DB_URL", None)
     code = DRIVER.replace("# PRELUDE", prelude)
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(report), str(wait_ms), until, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_python(
+        ["-c", code, str(report), str(wait_ms), until, *args], tmp_path / "config"
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
@@ -195,16 +181,9 @@ RosterService.open = staticmethod(slow)
 
 @pytest.mark.parametrize("command", ["gui", "demo"])
 def test_check_start_reports_the_complete_window(tmp_path: Path, command: str) -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
-    env.pop("ROSTERGUI_DB_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "rostergui", "--data-dir", str(tmp_path / "data"), command,
-         "--check-start"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_python(
+        ["-m", "rostergui", "--data-dir", str(tmp_path / "data"), command, "--check-start"],
+        tmp_path / "config",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "window shown" in done.stdout

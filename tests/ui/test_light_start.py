@@ -4,13 +4,10 @@ frame, it says that the courses are opening, and ``attach`` completes it."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import add_course, wait_idle
+from conftest import add_course, run_python, wait_idle
 from pytestqt.qtbot import QtBot
 
 from rostergui.core.service import RosterService
@@ -45,15 +42,7 @@ print(json.dumps(found))
 
 
 def test_the_first_window_needs_nothing_of_the_core(tmp_path: Path) -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
-    done = subprocess.run(
-        [sys.executable, "-c", FIRST_WINDOW, str(tmp_path / "data")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(["-c", FIRST_WINDOW, str(tmp_path / "data")], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"packages": [], "core": [], "shown": [True], "status": 0}
