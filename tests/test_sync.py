@@ -283,3 +283,28 @@ def test_no_secret_reaches_the_database_or_the_log(
         assert secret not in stored
         assert secret.encode() not in raw_files
         assert secret not in log_text
+
+
+def test_a_first_sync_links_people_already_known_on_the_platform(
+    service: RosterService, sim: Simulator
+) -> None:
+    sim.replace_roster("canvas-bio", [member(str(i)) for i in range(5)])
+    sim.replace_roster(
+        "canvas-large", [member(str(i), "Instructor", name=f"Renamed {i}") for i in range(3, 8)]
+    )
+    # Added from launches, both courses know their platform: the same Canvas.
+    bio = add_sim_course(service, sim, "canvas-bio", ltik=True)
+    large = add_sim_course(service, sim, "canvas-large", ltik=True)
+    assert service.course(bio).platform_id == service.course(large).platform_id
+    assert service.sync(bio).added == 5
+    first = service.sync(large)
+    assert (first.added, first.active_count) == (5, 5)
+    rows = {r.user_id: r for r in service.members(large, status="all")}
+    assert sorted(rows) == ["3", "4", "5", "6", "7"]
+    assert {r.role for r in rows.values()} == {"Instructor"}
+    # One person per platform and user id: 3 and 4 are the people the first course added.
+    assert {r.user_id for r in service.members(bio, status="all")} & set(rows) == {"3", "4"}
+    with service.engine.connect() as conn:
+        people_rows = conn.exec_driver_sql("SELECT COUNT(*) FROM people").scalar_one()
+    assert people_rows == 8
+    assert [c.change for c in service.changes(service.history(large)[0].id)] == ["added"] * 5

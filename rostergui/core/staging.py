@@ -231,7 +231,8 @@ class RosterDiff:
     Stored members are read in one pass over the course's memberships, looking each up in the
     staging table by user id. Subtracting the members found from the staged count tells
     whether anyone is new; only then are staged members looked up among the stored people.
-    So an unchanged re-sync reads the course once and writes nothing.
+    So an unchanged re-sync reads the course once and writes nothing. On a course's first sync
+    everyone staged is new, and the writes read them straight from the staging table.
     """
 
     _COLUMNS = (
@@ -285,7 +286,27 @@ class RosterDiff:
                 "FROM memberships WHERE context_pk = :ctx"
             ).one()
         )
-        staged = int(self._sql("SELECT COUNT(*) FROM rs_staging").scalar_one())
+        staged, staged_active = (
+            int(v or 0)
+            for v in self._sql(
+                "SELECT COUNT(*), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) "
+                "FROM rs_staging"
+            ).one()
+        )
+        #: Where members new to the course are read from, and which rows of it they are.
+        self.new_members = ("rs_diff d", "NOT d.had_membership")
+        #: Counts of new members (all, active) when they are not in rs_diff.
+        self.new_outside_diff: tuple[int, int] | None = None
+        if self.stored == 0:
+            # The course's first sync: everyone staged is new, so copying them into rs_diff
+            # would only duplicate the staging table. Read them from it instead.
+            self.new_members = (
+                "(SELECT s.*, r.lti_roles, r.role, r.test_user, NULL AS person_id"
+                " FROM rs_staging s JOIN rs_rolemap r ON r.roles_json = s.roles_json) d",
+                "TRUE",
+            )
+            self.new_outside_diff = (staged, staged_active)
+            return
         gone = int(self._sql("SELECT COUNT(*) FROM rs_diff WHERE gone").scalar_one())
         if staged > self.stored - gone:  # someone the course does not have yet
             self._sql(
@@ -348,6 +369,8 @@ class RosterDiff:
             absent,
             absent_active,
         ) = (int(v or 0) for v in row)
+        if self.new_outside_diff is not None:
+            added, added_active = self.new_outside_diff
         return Diff(
             added=added,
             added_active=added_active,
@@ -388,14 +411,16 @@ class RosterDiff:
         stamp = bulk.timestamp(self.conn, now)
         seen = bulk.timestamp(self.conn, previous_sync or now)
         run = {"run": run_id, "now": stamp, "prev": seen}
+        source, is_new = self.new_members
         if diff.added:
-            # Another course of the same platform may add the same person concurrently
-            # (PostgreSQL), hence DO NOTHING; the joins below find either row.
+            # People already known from another course of the platform are left as they are
+            # (and one may be added by a concurrent sync on PostgreSQL), hence DO NOTHING; the
+            # joins below find either row.
             self._sql(
-                """
+                f"""
                 INSERT INTO people (platform_id, user_id, name, given_name, family_name, email)
-                SELECT :plat, user_id, name, given_name, family_name, email
-                FROM rs_diff WHERE person_id IS NULL
+                SELECT :plat, d.user_id, d.name, d.given_name, d.family_name, d.email
+                FROM {source} WHERE {is_new} AND d.person_id IS NULL
                 ON CONFLICT (platform_id, user_id) DO NOTHING
                 """
             )
@@ -409,10 +434,10 @@ class RosterDiff:
                   AND {self._person_changed("d.")}
                 """
             )
-        # New members' person ids come from a join: rs_diff only has those who existed.
-        new_members = """
-            FROM rs_diff d JOIN people p ON p.platform_id = :plat AND p.user_id = d.user_id
-            WHERE NOT d.had_membership
+        # New members' person ids come from a join: the diff only has those who existed.
+        new_members = f"""
+            FROM {source} JOIN people p ON p.platform_id = :plat AND p.user_id = d.user_id
+            WHERE {is_new}
         """
         # The history first: it reads the state before the memberships change.
         if run_id is not None:
