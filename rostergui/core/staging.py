@@ -440,8 +440,9 @@ class RosterDiff:
             WHERE {is_new}
         """
         # The history first: it reads the state before the memberships change.
+        first_sync = self.new_outside_diff is not None
         if run_id is not None:
-            if diff.added:
+            if diff.added and not first_sync:
                 self._sql(
                     f"""
                     INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
@@ -513,3 +514,14 @@ class RosterDiff:
                 """,
                 **run,
             )
+            if run_id is not None and first_sync:
+                # Every membership of the course is new: read them back rather than look
+                # everyone up among the people a second time.
+                self._sql(
+                    """
+                    INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
+                    SELECT :run, person_id, 'added', NULL, role FROM memberships
+                    WHERE context_pk = :ctx
+                    """,
+                    **run,
+                )
