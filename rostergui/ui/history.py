@@ -32,7 +32,7 @@ from rostergui.core import errors
 from rostergui.core.service import RosterService
 from rostergui.core.store.repo import Change, SyncRun
 from rostergui.ui.badges import Tone
-from rostergui.ui.course_list import tone_colour
+from rostergui.ui.course_list import row_flags, tone_colour
 from rostergui.ui.roster_index import format_time
 from rostergui.ui.workers import TaskRunner
 
@@ -109,13 +109,7 @@ class _ListTableModel(QAbstractTableModel, Generic[T]):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return row_flags(index)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.items):

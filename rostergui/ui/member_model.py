@@ -22,6 +22,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui import icons
+from rostergui.ui.course_list import row_flags
 from rostergui.ui.roster_index import (
     COLUMN_TITLES,
     Column,
@@ -46,8 +47,6 @@ _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 #: The roles ``data`` answers. A painted cell is asked for seven; the rest return at once.
 _ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _DECORATION, ROW_ROLE})
 _COLUMNS = tuple(Column)
-_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
 _HEADER_TIPS: dict[Column, str] = {
     Column.ROLE: "The course role mapped from the LTI roles the LMS sent (hover a cell for them)",
     Column.STATUS: "Active members are on the LMS roster now; inactive ones left or were dropped",
@@ -220,4 +219,4 @@ class MemberTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+        return row_flags(index)
