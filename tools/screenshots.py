@@ -57,6 +57,7 @@ SCENES = (
     "mass-drop",
     "large",
     "empty",
+    "opening",
     "main-window-dark",
 )
 
@@ -214,6 +215,16 @@ def scene_empty(output: Path) -> None:
         service.close()
 
 
+def scene_opening(output: Path) -> None:
+    """The first frame, shown while the database is still being opened."""
+    window = MainWindow(settings=Settings())
+    window.resize(*SIZE)
+    window.show()
+    spin(0.2)
+    save(window, output, "opening")
+    window.close()
+
+
 def scene_failed(window: MainWindow, output: Path) -> None:
     show_course(window, "Physics Lab (revoked key)")
     save(window, output, "failed")
@@ -354,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         if "empty" in wanted:
             scene_empty(output)
+        if "opening" in wanted:
+            scene_opening(output)
         if "main-window-dark" in wanted:
             scene_dark(demo, output)
     finally:
