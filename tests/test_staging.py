@@ -115,7 +115,8 @@ def staged_rows(conn: Connection, pages: list[Any], *, use_json: bool) -> list[t
         " s.status, r.lti_roles, r.role, r.test_user"
         " FROM rs_staging s JOIN rs_rolemap r ON r.roles_json = s.roles_json ORDER BY 1"
     ).all()
-    staged.drop()
+    for table in ("rs_staging", "rs_rolemap"):  # what closing the sync's connection does
+        conn.exec_driver_sql(f"DROP TABLE {table}")
     conn.commit()
     return [tuple(row) for row in rows]
 

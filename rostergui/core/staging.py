@@ -84,7 +84,6 @@ _SQLITE_ROWS = f"""
     SELECT {", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(_COLUMNS)))}
     FROM json_each(?) WHERE true {_UPSERT}
 """
-_TEMP_TABLES = ("rs_diff", ROLE_MAP.name, STAGING.name)
 
 
 def sqlite_has_json(conn: Connection) -> bool:
@@ -109,7 +108,8 @@ class StagedRoster:
         self.mapping = mapping
         self.json = conn.dialect.name == "sqlite" and sqlite_has_json(conn)
         self._pending: dict[str, tuple[Any, ...]] = {}
-        self.drop()
+        # A fresh table on every sync: the sync's connection is closed afterwards, and its
+        # temporary tables with it.
         STAGING.create(conn)
 
     def add_page(self, page: RosterPage) -> None:
@@ -162,11 +162,6 @@ class StagedRoster:
             mapped = self.mapping.map(roles)
             rows.append((roles_json, "\n".join(roles), mapped.role.value, mapped.test_user))
         bulk.insert_rows(self.conn, ROLE_MAP, tuple(c.name for c in ROLE_MAP.columns), rows)
-
-    def drop(self) -> None:
-        """Remove this module's temporary tables, should a connection still have them."""
-        for table in _TEMP_TABLES:
-            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,19 +288,11 @@ class RosterDiff:
                 "FROM rs_staging"
             ).one()
         )
-        #: Where members new to the course are read from, and which rows of it they are.
-        self.new_members = ("rs_diff d", "NOT d.had_membership")
-        #: Counts of new members (all, active) when they are not in rs_diff.
-        self.new_outside_diff: tuple[int, int] | None = None
-        if self.stored == 0:
-            # The course's first sync: everyone staged is new, so copying them into rs_diff
-            # would only duplicate the staging table. Read them from it instead.
-            self.new_members = (
-                "(SELECT s.*, r.lti_roles, r.role, r.test_user, NULL AS person_id"
-                " FROM rs_staging s JOIN rs_rolemap r ON r.roles_json = s.roles_json) d",
-                "TRUE",
-            )
-            self.new_outside_diff = (staged, staged_active)
+        #: Counts of staged members (all, active): on a first sync, everyone new.
+        self.staged = (staged, staged_active)
+        if self.first_sync:
+            # Everyone staged is new: copying them into rs_diff would only duplicate the
+            # staging table, so the writes read them from it (see new_members).
             return
         gone = int(self._sql("SELECT COUNT(*) FROM rs_diff WHERE gone").scalar_one())
         if staged > self.stored - gone:  # someone the course does not have yet
@@ -323,6 +310,22 @@ class RosterDiff:
                 )
                 """
             )
+
+    @property
+    def first_sync(self) -> bool:
+        """The course has no stored membership yet."""
+        return self.stored == 0
+
+    @property
+    def new_members(self) -> tuple[str, str]:
+        """Where members new to the course are read from (as ``d``), and which rows they are."""
+        if self.first_sync:
+            return (
+                "(SELECT s.*, r.lti_roles, r.role, r.test_user, NULL AS person_id"
+                " FROM rs_staging s JOIN rs_rolemap r ON r.roles_json = s.roles_json) d",
+                "TRUE",
+            )
+        return "rs_diff d", "NOT d.had_membership"
 
     def _sql(self, sql: str, **params: Any) -> Any:
         return self.conn.execute(text(sql), {**self.params, **params})
@@ -369,8 +372,8 @@ class RosterDiff:
             absent,
             absent_active,
         ) = (int(v or 0) for v in row)
-        if self.new_outside_diff is not None:
-            added, added_active = self.new_outside_diff
+        if self.first_sync:
+            added, added_active = self.staged
         return Diff(
             added=added,
             added_active=added_active,
@@ -440,9 +443,8 @@ class RosterDiff:
             WHERE {is_new}
         """
         # The history first: it reads the state before the memberships change.
-        first_sync = self.new_outside_diff is not None
         if run_id is not None:
-            if diff.added and not first_sync:
+            if diff.added and not self.first_sync:
                 self._sql(
                     f"""
                     INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
@@ -514,7 +516,7 @@ class RosterDiff:
                 """,
                 **run,
             )
-            if run_id is not None and first_sync:
+            if run_id is not None and self.first_sync:
                 # Every membership of the course is new: read them back rather than look
                 # everyone up among the people a second time.
                 self._sql(
