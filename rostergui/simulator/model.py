@@ -89,6 +89,16 @@ RawMember = dict[str, Any]
 Entry = int | Member | RawMember
 
 
+#: Optional member fields in the order LMSes send them: (attribute and snake_case key, camelCase).
+_OPTIONAL_FIELDS = (
+    ("name", "name"),
+    ("given_name", "givenName"),
+    ("family_name", "familyName"),
+    ("email", "email"),
+    ("picture", "picture"),
+)
+
+
 def member_to_json(
     member: Member | RawMember, *, snake: bool, numeric_ids: bool, send_status: bool
 ) -> RawMember:
@@ -96,36 +106,15 @@ def member_to_json(
     if isinstance(member, dict):
         return member
     uid: str | int = int(member.user_id) if numeric_ids else member.user_id
-    if snake:
-        out: RawMember = {"user_id": uid, "roles": list(member.roles)}
-        if send_status:
-            out["status"] = member.status
-        if member.name is not None:
-            out["name"] = member.name
-        if member.given_name is not None:
-            out["given_name"] = member.given_name
-        if member.family_name is not None:
-            out["family_name"] = member.family_name
-        if member.email is not None:
-            out["email"] = member.email
-        if member.picture is not None:
-            out["picture"] = member.picture
-        if member.sourcedid is not None:
-            out["lis_person_sourcedid"] = member.sourcedid
-        return out
-    out = {"userId": uid, "roles": list(member.roles)}
+    out: RawMember = {"user_id" if snake else "userId": uid, "roles": list(member.roles)}
     if send_status:
         out["status"] = member.status
-    if member.name is not None:
-        out["name"] = member.name
-    if member.given_name is not None:
-        out["givenName"] = member.given_name
-    if member.family_name is not None:
-        out["familyName"] = member.family_name
-    if member.email is not None:
-        out["email"] = member.email
-    if member.picture is not None:
-        out["picture"] = member.picture
+    for attribute, camel in _OPTIONAL_FIELDS:
+        value = getattr(member, attribute)
+        if value is not None:
+            out[attribute if snake else camel] = value
+    if snake and member.sourcedid is not None:  # Moodle's LTI 1.1 leftover
+        out["lis_person_sourcedid"] = member.sourcedid
     return out
 
 
