@@ -8,7 +8,7 @@ import pytest
 from keyring.backends import fail
 
 from rostergui.core import errors
-from rostergui.core.logs import redact
+from rostergui.core.redact import redact
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy import Connection, create_engine
 
 from rostergui.core import staging
 from rostergui.core.errors import MalformedResponseError
-from rostergui.core.ltiaas import decode_json, parse_page, plain_members
+from rostergui.core.nrps import JsonError, decode_json, parse_page, plain_members
 from rostergui.core.roles import RoleMapping
 from rostergui.core.secrets import SecretStore
 from rostergui.core.service import RosterService
@@ -158,9 +157,23 @@ def test_normalised_members_keep_their_status_and_a_bad_member_is_refused(
 
 def test_decoding_falls_back_to_the_standard_library_for_what_orjson_refuses() -> None:
     assert decode_json('{"a": "é"}'.encode("utf-16")) == {"a": "é"}
-    assert math.isnan(decode_json(b'{"a": NaN}')["a"])
-    with pytest.raises(json.JSONDecodeError):
-        decode_json(b"<html>Bad gateway</html>")
+    assert decode_json(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": NaN}',
+        b'{"a": -Infinity}',
+        b"<html>Bad gateway</html>",
+        b"[" * 100_000,
+        b'{"a": "\xff\xfe"}',
+        b"",
+    ],
+)
+def test_what_no_json_reader_should_accept_is_refused(body: bytes) -> None:
+    with pytest.raises(JsonError):
+        decode_json(body)
 
 
 def test_user_ids_beyond_64_bits_stay_exact() -> None:

@@ -2,11 +2,14 @@
 
 Every failure the user may meet is one of these classes. Each carries a one-line message that
 says what happened and what to do, written for an administrator, never containing a secret. The
-command line prints ``str(error)``; the window shows it in a message bar. Anything that is not a
+command line prints ``str(error)``; the window shows it in a message bar. Message and detail are
+redacted when the error is built (see :mod:`~rostergui.core.redact`). Anything that is not a
 ``RosterSyncError`` is a bug: it is logged with its traceback and reported as such.
 """
 
 from __future__ import annotations
+
+from rostergui.core.redact import redact
 
 
 class RosterSyncError(Exception):
@@ -16,10 +19,13 @@ class RosterSyncError(Exception):
     kind = "error"
 
     def __init__(self, message: str, *, detail: str | None = None) -> None:
+        # The one redaction point for failures: a message may quote a server's answer, and
+        # from here it reaches results, history rows, --json, the screen and the log.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         #: Extra technical detail for the log (never shown as the headline, never a secret).
-        self.detail = detail
+        self.detail = redact(detail) if detail else detail
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -94,6 +100,18 @@ class MalformedResponseError(LtiaasError):
     """The answer did not have the shape LTIAAS documents."""
 
     kind = "malformed"
+
+
+class LimitExceededError(MalformedResponseError):
+    """An answer or a roster went past one of the client's bounds (size, pages, time)."""
+
+    kind = "limit"
+
+
+class CertificateError(LtiaasError):
+    """The server's TLS certificate is not trusted; trying again cannot help."""
+
+    kind = "certificate"
 
 
 # --- sync ----------------------------------------------------------------------------------

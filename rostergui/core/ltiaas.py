@@ -16,22 +16,23 @@ Design points, each from a real failure mode:
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import ipaddress
-import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
 
 from rostergui import __version__
-from rostergui.core import errors
+from rostergui.core import bounded_http, errors
+from rostergui.core.nrps import JsonError, RosterPage, decode_json, optional_text, read_page
+from rostergui.core.redact import remember
 
 log = logging.getLogger(__name__)
 
@@ -46,57 +47,16 @@ class Credentials:
     secret: str = field(repr=False)
     scheme: AuthScheme = "service_key"
 
+    def __post_init__(self) -> None:
+        # Whatever the source of the keys, no message or log line may ever show them.
+        remember(self.api_key)
+        remember(self.secret)
+
     def header(self) -> str:
         # Exact LTIAAS formats; no "Bearer" word in either.
         if self.scheme == "ltik":
             return f"LTIK-AUTH-V2 {self.api_key}:{self.secret}"
         return f"SERVICE-AUTH-V1 {self.api_key}:{self.secret}"
-
-
-class Member(NamedTuple):
-    """One roster entry as the LMS sent it, normalised (user id always a string).
-
-    A named tuple: a 100,000-member roster builds 100,000 of these, and tuples are the
-    cheapest immutable records Python has.
-    """
-
-    user_id: str
-    roles: tuple[str, ...]
-    status: str  # "Active", "Inactive" or "Deleted"; a missing status means Active
-    name: str | None = None
-    given_name: str | None = None
-    family_name: str | None = None
-    email: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RosterPage:
-    """One page as received. Members stay raw until :attr:`members` is read, so a sync can
-    parse them on another thread while the next page is on its way.
-
-    ``plain`` says every member has the common shape (see :func:`plain_members`) and the body
-    has no escaped NUL, so ``content`` (the body as sent) can be read by a database's JSON
-    functions with the same result as :func:`parse_member` gives.
-    """
-
-    raw_members: list[Any]
-    next_url: str | None
-    context_id: str | None
-    context_title: str | None
-    page_url: str | None
-    where: str
-    content: bytes = b""
-    plain: bool = False
-
-    @property
-    def members(self) -> list[Member]:
-        raw_members = self.raw_members
-        if self.content and any(
-            type(_field(m, "userId", "user_id")) is float for m in raw_members if type(m) is dict
-        ):
-            # orjson reads an integer beyond 64 bits as a float; the json module keeps it exact.
-            raw_members = json.loads(self.content)["members"]
-        return [parse_member(m, self.where) for m in raw_members]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +71,27 @@ class LaunchInfo:
     resource_link_id: str | None
     roster_available: bool
     service_key: str | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much and how long a server may take. Each bound gives an error naming it.
+
+    A page of 1,000 members is about 0.5 MB and arrives in well under a second; these limits
+    are far above what a working LMS needs and far below what would hurt the machine.
+    """
+
+    #: One answer, as sent and unpacked.
+    page_bytes: int = 16 * 1024 * 1024
+    #: What is read of an error answer (to quote it).
+    error_bytes: int = 64 * 1024
+    #: One request, from connecting to its last byte, however the server trickles.
+    request_seconds: float = 120.0
+    #: One roster, from its first page to its last.
+    roster_seconds: float = 4 * 3600.0
+    #: Pages and members in one roster.
+    pages: int = 100_000
+    members: int = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,17 +118,29 @@ def normalise_base_url(url: str) -> str:
     for loopback addresses (the built-in simulator, a local proxy).
     """
     text = url.strip()
+    if not text:
+        raise errors.ConfigError(
+            "Enter your LTIAAS address, for example https://yourtool.ltiaas.com"
+        )
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    shown = text if len(text) <= 80 else text[:80] + "…"
+    problem = (
+        f"'{shown}' is not a web address; enter your LTIAAS address, "
+        "for example https://yourtool.ltiaas.com"
+    )
+    if len(text) > 500 or any(ord(c) < 0x21 or c == "\x7f" for c in text):
+        raise errors.ConfigError(problem)
+    try:
+        parts = urlsplit(text)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:  # an unclosed [IPv6 bracket, a port that is no number or too large
+        raise errors.ConfigError(problem) from None
+    if parts.scheme not in ("http", "https") or not hostname or port == 0:
+        raise errors.ConfigError(problem)
+    if parts.scheme == "http" and not is_loopback_host(hostname):
         raise errors.ConfigError(
-            f"'{url}' is not a web address; enter your LTIAAS address, "
-            "for example https://yourtool.ltiaas.com"
-        )
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise errors.ConfigError(
-            f"'{url}' uses plain http; LTIAAS must be reached over https so the API key is "
+            f"'{shown}' uses plain http; LTIAAS must be reached over https so the API key is "
             "encrypted (http is accepted only for this computer, e.g. http://127.0.0.1)"
         )
     if parts.username or parts.password:
@@ -161,122 +154,6 @@ def _text(value: Any) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
-
-
-def _field(raw: Mapping[str, Any], camel: str, snake: str) -> Any:
-    value = raw.get(camel)
-    return raw.get(snake) if value is None else value
-
-
-def parse_member(raw: Any, where: str) -> Member:
-    """Normalise one member object, accepting camelCase and snake_case field names."""
-    if not isinstance(raw, dict):
-        raise errors.MalformedResponseError(
-            f"LTIAAS returned a roster entry that is not an object ({where}); "
-            "the LMS may be misconfigured — try again later or contact LTIAAS support"
-        )
-    user_id = _field(raw, "userId", "user_id")
-    if isinstance(user_id, bool) or _text(user_id) in (None, ""):
-        raise errors.MalformedResponseError(
-            f"LTIAAS returned a member without a user id ({where}); nothing was changed — "
-            "try again later or contact LTIAAS support"
-        )
-    roles = raw.get("roles")
-    if roles is None:
-        roles = []
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise errors.MalformedResponseError(
-            f"LTIAAS returned member roles that are not a list of text ({where}); nothing "
-            "was changed — try again later or contact LTIAAS support"
-        )
-    status = raw.get("status")
-    if status != "Active":
-        status = (
-            status.strip().capitalize() if isinstance(status, str) and status.strip() else "Active"
-        )
-    return Member(
-        user_id if isinstance(user_id, str) else str(_text(user_id)),
-        tuple(roles),
-        status,
-        _text(raw.get("name")),
-        _text(_field(raw, "givenName", "given_name")),
-        _text(_field(raw, "familyName", "family_name")),
-        _text(raw.get("email")),
-    )
-
-
-#: LTI membership statuses as the specification spells them (what ``parse_member`` makes of
-#: any other spelling).
-PLAIN_STATUSES = frozenset({"Active", "Inactive", "Deleted"})
-
-
-def plain_members(members: list[Any]) -> bool:
-    """True when every member has the shape nearly every LMS sends, which needs no
-    normalising: an object with camelCase text ``userId``, ``givenName`` and ``familyName``,
-    text or missing ``name`` and ``email``, a list of role strings and a status spelled as LTI
-    does, or none. For such a member :func:`parse_member` returns the fields unchanged (a
-    missing status is Active).
-
-    One loop over the page rather than a call per member: it runs for every member of every
-    roster, on the thread that fetches.
-    """
-    statuses = PLAIN_STATUSES
-    for raw in members:
-        if type(raw) is not dict:
-            return False
-        get = raw.get
-        user_id, roles, status = get("userId"), get("roles"), get("status")
-        name, email = get("name"), get("email")
-        if not (
-            type(user_id) is str
-            and user_id != ""
-            and type(get("givenName")) is str
-            and type(get("familyName")) is str
-            and (status is None or status in statuses)
-            and (name is None or type(name) is str)
-            and (email is None or type(email) is str)
-            and type(roles) is list
-        ):
-            return False
-        for role in roles:
-            if type(role) is not str:
-                return False
-    return True
-
-
-def parse_page(body: Any, where: str, content: bytes = b"") -> RosterPage:
-    if not isinstance(body, dict) or not isinstance(body.get("members"), list):
-        raise errors.MalformedResponseError(
-            f"LTIAAS answered without a member list ({where}); nothing was changed — "
-            "try again later or contact LTIAAS support"
-        )
-    next_url = body.get("next")
-    if next_url is not None and not (isinstance(next_url, str) and next_url.strip()):
-        next_url = None
-    context: dict[str, Any] = body["context"] if isinstance(body.get("context"), dict) else {}
-    members: list[Any] = body["members"]
-    return RosterPage(
-        raw_members=members,
-        next_url=next_url,
-        context_id=_text(context.get("id")),
-        context_title=_text(context.get("title")),
-        page_url=_text(body.get("id")),
-        where=where,
-        content=content,
-        # A JSON string holding an escaped NUL is cut short by SQLite's JSON functions.
-        plain=bool(content) and b"\\u0000" not in content and plain_members(members),
-    )
-
-
-def decode_json(content: bytes) -> Any:
-    """Decode a response body: orjson first (roster pages decode about twice as fast), the
-    standard library for what orjson refuses but Python's JSON accepts (NaN, UTF-16), so the
-    faster parser never turns a readable answer into an error. (orjson reads integers beyond
-    64 bits as floats; :attr:`RosterPage.members` re-reads a page whose user ids came out so.)"""
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return json.loads(content)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -294,11 +171,11 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _error_details(response: httpx.Response) -> tuple[str, bool]:
-    """Pull a safe, short description out of an LTIAAS error body."""
+def _error_details(content: bytes) -> tuple[str, bool]:
+    """Pull a short description out of an LTIAAS error body (redacted with the error)."""
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = decode_json(content)
+    except JsonError:
         return "", False
     if not isinstance(body, dict):
         return "", False
@@ -314,11 +191,43 @@ def _error_details(response: httpx.Response) -> tuple[str, bool]:
     return described.strip()[:300], bool(details.get("externalError"))
 
 
+def _launch_text(
+    value: Any, what: str, *, required: bool = False, longest: int = 500
+) -> str | None:
+    """One field of a launch: text stored exactly, or the launch is refused."""
+    text = optional_text(value, what, "the launch", None)
+    if (required and not text) or (text is not None and len(text) > longest):
+        raise errors.MalformedResponseError(
+            f"LTIAAS returned a launch without a usable {what.removeprefix('a ')}; launch the "
+            "tool from the course again and use the new launch token"
+        )
+    return text
+
+
+class _Cycle:
+    """Notices a paging loop in constant memory (Brent's algorithm over link digests): a
+    roster of any length keeps two digests and two counters, not every link it saw."""
+
+    def __init__(self) -> None:
+        self._mark: bytes | None = None
+        self._power = self._length = 1
+
+    def repeats(self, link: str) -> bool:
+        digest = hashlib.blake2b(link.encode(), digest_size=16).digest()
+        if digest == self._mark:
+            return True
+        if self._power == self._length:
+            self._mark, self._power, self._length = digest, self._power * 2, 0
+        self._length += 1
+        return False
+
+
 class LtiaasClient:
     """A synchronous client for one LTIAAS origin and one set of credentials.
 
     It owns an ``httpx.Client`` (connection pooling, keep-alive); use it as a context manager or
-    call :meth:`close`. One instance per thread.
+    call :meth:`close`. One instance per thread. Every request is bounded by :class:`Limits`
+    (see :mod:`~rostergui.core.bounded_http`) and ends at once when ``cancel`` is set.
     """
 
     def __init__(
@@ -328,6 +237,7 @@ class LtiaasClient:
         *,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
         cancel: threading.Event | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
@@ -335,17 +245,20 @@ class LtiaasClient:
         self.base_url = normalise_base_url(base_url)
         self._credentials = credentials
         self._retry = retry or RetryPolicy()
+        self.limits = limits or Limits()
         self._cancel = cancel or threading.Event()
         self._sleep = sleep
+        self._deadline = bounded_http.Deadline(self._cancel)
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
             headers={
                 "Accept": "application/json",
+                "Accept-Encoding": bounded_http.ACCEPT_ENCODING,
                 "User-Agent": f"RosterSync/{__version__}",
             },
             follow_redirects=False,
-            transport=transport,
+            transport=transport or bounded_http.transport(self._deadline),
         )
 
     def __enter__(self) -> LtiaasClient:
@@ -363,22 +276,23 @@ class LtiaasClient:
         """Read a launch's ID token. LTIAAS accepts only launch-token (ltik) auth here."""
         if self._credentials.scheme != "ltik":
             raise errors.ConfigError("Reading the launch needs a launch token (ltik)")
-        body = self._get_json("/api/idtoken", {}, what="the launch (ID token)")
+        content = self._get_body("/api/idtoken", {}, what="the launch (ID token)")
+        body = self._decode(content, "the launch (ID token)")
         try:
             platform = body["platform"]
             context = body["launch"]["context"]
             services = body.get("services") or {}
             nrps = services.get("namesAndRoles") or {}
             link = body["launch"].get("resourceLink") or {}
-            return LaunchInfo(
-                platform_id=str(platform["id"]),
-                platform_name=_text(platform.get("name")),
-                context_id=str(context["id"]),
-                context_title=_text(context.get("title")),
-                context_label=_text(context.get("label")),
-                resource_link_id=_text(link.get("id")),
+            info = LaunchInfo(
+                platform_id=str(_launch_text(platform["id"], "a platform id", required=True)),
+                platform_name=_launch_text(platform.get("name"), "a platform name"),
+                context_id=str(_launch_text(context["id"], "a course id", required=True)),
+                context_title=_launch_text(context.get("title"), "a course title", longest=10**4),
+                context_label=_launch_text(context.get("label"), "a course label", longest=10**4),
+                resource_link_id=_launch_text(link.get("id"), "a resource link id"),
                 roster_available=nrps.get("available") is True,
-                service_key=_text(services.get("serviceKey")),
+                service_key=_launch_text(services.get("serviceKey"), "a service key", longest=4096),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise errors.MalformedResponseError(
@@ -386,6 +300,8 @@ class LtiaasClient:
                 "from the course again and use the new launch token",
                 detail=f"missing field {exc}",
             ) from exc
+        remember(info.service_key)
+        return info
 
     def fetch_page(
         self,
@@ -409,8 +325,7 @@ class LtiaasClient:
             if resource_link_id:
                 params["resourceLinkId"] = resource_link_id
         where = f"page {page_number}"
-        body, content = self._get_body("/api/memberships", params, what=f"roster {where}")
-        return parse_page(body, where, content)
+        return read_page(self._get_body("/api/memberships", params, what=f"roster {where}"), where)
 
     def iter_pages(
         self,
@@ -418,28 +333,48 @@ class LtiaasClient:
         limit: int | None = 100,
         role: str | None = None,
         resource_link_id: str | None = None,
-        max_pages: int = 100_000,
     ) -> Iterator[RosterPage]:
-        """Yield every page of the roster until LTIAAS sends no ``next``."""
+        """Yield every page of the roster until LTIAAS sends no ``next``.
+
+        The walk is bounded in pages, members and time (:class:`Limits`), and a paging loop is
+        noticed in constant memory, so no server can keep a sync going for ever."""
+        limits = self.limits
+        started = time.monotonic()
         page = self.fetch_page(limit=limit, role=role, resource_link_id=resource_link_id)
-        yield page
-        seen = {page.next_url}
+        members = len(page.raw_members)
+        cycle = _Cycle()
         number = 1
-        while page.next_url is not None:
-            number += 1
-            if number > max_pages:
-                raise errors.MalformedResponseError(
-                    f"The roster did not end after {max_pages} pages; the LMS may be sending "
-                    "a paging loop — contact LTIAAS support"
+        while True:
+            if members > limits.members:
+                raise errors.LimitExceededError(
+                    f"The roster passed {limits.members:,} members (page {number}), the most "
+                    "RosterSync reads in one sync; nothing was changed — contact LTIAAS support"
                 )
-            page = self.fetch_page(page.next_url, page_number=number)
-            if page.next_url in seen:
-                raise errors.MalformedResponseError(
-                    f"The LMS sent the same next-page link twice (page {number}); stopping "
-                    "to avoid an endless loop — contact LTIAAS support"
-                )
-            seen.add(page.next_url)
             yield page
+            link = page.next_url
+            if link is None:
+                return
+            number += 1
+            if number > limits.pages:
+                raise errors.LimitExceededError(
+                    f"The roster did not end after {limits.pages:,} pages, the most RosterSync "
+                    "reads in one sync; the LMS may be paging without end; nothing was "
+                    "changed — contact LTIAAS support"
+                )
+            if time.monotonic() - started > limits.roster_seconds:
+                raise errors.LimitExceededError(
+                    f"The roster did not end within {_duration(limits.roster_seconds)} "
+                    f"({number - 1} pages); the LMS may be paging without end; nothing was "
+                    "changed — try again later or contact LTIAAS support"
+                )
+            if cycle.repeats(link):
+                raise errors.MalformedResponseError(
+                    f"The LMS sent a next-page link it had already sent (page {number}); "
+                    "stopping to avoid an endless loop; nothing was changed — contact LTIAAS "
+                    "support"
+                )
+            page = self.fetch_page(link, page_number=number)
+            members += len(page.raw_members)
 
     # --- transport ------------------------------------------------------------------------
 
@@ -449,11 +384,20 @@ class LtiaasClient:
         elif self._cancel.wait(seconds):
             raise errors.SyncCancelledError()
 
-    def _get_json(self, path: str, params: dict[str, str], *, what: str) -> Any:
-        return self._get_body(path, params, what=what)[0]
+    @staticmethod
+    def _decode(content: bytes, what: str) -> Any:
+        try:
+            return decode_json(content)
+        except JsonError as exc:
+            raise errors.MalformedResponseError(
+                f"LTIAAS sent an answer that is not valid JSON for {what}; nothing was "
+                "changed — try again later or contact LTIAAS support",
+                status=200,
+                detail=f"{exc}; body starts {content[:80]!r}",
+            ) from exc
 
-    def _get_body(self, path: str, params: dict[str, str], *, what: str) -> tuple[Any, bytes]:
-        """GET with retries; the decoded JSON and the body as sent."""
+    def _get_body(self, path: str, params: dict[str, str], *, what: str) -> bytes:
+        """GET with retries; the body of the first successful answer, as sent."""
         policy = self._retry
         deadline = time.monotonic() + policy.total_seconds
         attempt = 0
@@ -461,38 +405,9 @@ class LtiaasClient:
             attempt += 1
             if self._cancel.is_set():
                 raise errors.SyncCancelledError()
-            error: errors.LtiaasError
-            retry_after: float | None = None
-            try:
-                response = self._http.get(
-                    path, params=params, headers={"Authorization": self._credentials.header()}
-                )
-            except httpx.TimeoutException as exc:
-                error = errors.LtiaasTimeoutError(
-                    f"LTIAAS did not answer in time while reading {what}; check your network "
-                    "or try again later",
-                    detail=type(exc).__name__,
-                )
-            except httpx.TransportError as exc:
-                host = urlsplit(self.base_url).netloc
-                error = errors.UnreachableError(
-                    f"Cannot reach {host} while reading {what}; check the LTIAAS address and "
-                    "your network connection",
-                    detail=f"{type(exc).__name__}: {exc}",
-                )
-            else:
-                if response.status_code == 200:
-                    try:
-                        return decode_json(response.content), response.content
-                    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                        raise errors.MalformedResponseError(
-                            f"LTIAAS sent an answer that is not valid JSON for {what}; nothing "
-                            "was changed — try again later or contact LTIAAS support",
-                            status=200,
-                            detail=f"{exc}; body starts {response.text[:80]!r}",
-                        ) from exc
-                error = self._http_error(response, what)
-                retry_after = _retry_after(response)
+            error, retry_after, content = self._attempt(path, params, what)
+            if error is None:
+                return content
             if not error.transient:
                 raise error
             remaining = deadline - time.monotonic()
@@ -514,11 +429,82 @@ class LtiaasClient:
             )
             self._wait(delay)
 
-    def _http_error(self, response: httpx.Response, what: str) -> errors.LtiaasError:
+    def _attempt(
+        self, path: str, params: dict[str, str], what: str
+    ) -> tuple[errors.LtiaasError | None, float | None, bytes]:
+        """One request, start to last byte within ``Limits.request_seconds``: the body of a
+        200 answer, or the error it amounts to and the wait the server asked for."""
+        limits = self.limits
+        host = urlsplit(self.base_url).netloc
+        self._deadline.until = time.monotonic() + limits.request_seconds
+        try:
+            with self._http.stream(
+                "GET", path, params=params, headers={"Authorization": self._credentials.header()}
+            ) as response:
+                if response.status_code == 200:
+                    return None, None, bounded_http.read_body(response, limits.page_bytes)
+                content = bounded_http.read_body(response, limits.error_bytes, truncate=True)
+                return self._http_error(response, content, what), _retry_after(response), b""
+        except bounded_http.BodyTooLarge as exc:
+            raise errors.LimitExceededError(
+                f"LTIAAS sent an answer larger than {limits.page_bytes // 2**20} MB, the most "
+                f"RosterSync accepts, for {what}; nothing was changed — contact LTIAAS support",
+                detail=str(exc),
+            ) from exc
+        except bounded_http.UnsupportedEncoding as exc:
+            raise errors.MalformedResponseError(
+                f"LTIAAS sent an answer RosterSync cannot unpack for {what}; nothing was "
+                "changed — try again later or contact LTIAAS support",
+                detail=f"Content-Encoding {exc}",
+            ) from exc
+        except httpx.TimeoutException as exc:
+            if self._deadline.expired():
+                return (
+                    errors.LtiaasTimeoutError(
+                        f"LTIAAS took longer than {_duration(limits.request_seconds)} to send "
+                        f"{what}; check your network or try again later",
+                        detail=f"{type(exc).__name__}: request deadline passed",
+                    ),
+                    None,
+                    b"",
+                )
+            return (
+                errors.LtiaasTimeoutError(
+                    f"LTIAAS did not answer in time while reading {what}; check your network "
+                    "or try again later",
+                    detail=type(exc).__name__,
+                ),
+                None,
+                b"",
+            )
+        except httpx.TransportError as exc:
+            if bounded_http.is_certificate_error(exc):
+                raise errors.CertificateError(
+                    f"The certificate of {host} is not trusted (self-signed, expired or from "
+                    "an unknown authority); check the LTIAAS address, or ask your IT team "
+                    "whether a proxy replaces certificates",
+                    detail=f"{type(exc).__name__}: {exc}",
+                ) from exc
+            return (
+                errors.UnreachableError(
+                    f"Cannot reach {host} while reading {what}; check the LTIAAS address and "
+                    "your network connection",
+                    detail=f"{type(exc).__name__}: {exc}",
+                ),
+                None,
+                b"",
+            )
+        finally:
+            self._deadline.until = None
+
+    def _http_error(
+        self, response: httpx.Response, content: bytes, what: str
+    ) -> errors.LtiaasError:
         status = response.status_code
-        described, external = _error_details(response)
+        described, external = _error_details(content)
         suffix = f" (LTIAAS says: {described})" if described else ""
-        detail = f"HTTP {status} for {what}: {described or response.text[:200]!r}"
+        shown = described or content[:200].decode("utf-8", "replace")
+        detail = f"HTTP {status} for {what}: {shown!r}"
         lowered = described.casefold()
         if any(
             marker in lowered
@@ -571,3 +557,12 @@ class LtiaasClient:
             status=status,
             detail=detail,
         )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        hours = seconds / 3600
+        return f"{hours:g} hour" + ("s" if hours != 1 else "")
+    if seconds >= 60:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"

@@ -13,7 +13,7 @@ Staging is built so the database does the per-member work, off the interpreter l
   the JSON the LMS sent: one ``INSERT … SELECT … FROM json_each(…)`` per page extracts the
   fields in C while the fetching thread already waits for the next page. (The body is cast to
   text in SQL: newer SQLite reads a blob as its binary JSONB.) Other pages are normalised in
-  Python (:func:`~rostergui.core.ltiaas.parse_member`) and handed over as one JSON array per
+  Python (:func:`~rostergui.core.nrps.parse_member`) and handed over as one JSON array per
   page. Either way it is one statement per page: the ``sqlite3`` module releases the
   interpreter lock around every row of an ``executemany``, and with the fetching thread busy
   each of those hand-overs can wait milliseconds.
@@ -33,10 +33,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, Column, Connection, MetaData, String, Table, Text, text
+from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.exc import DBAPIError
 
-from rostergui.core.ltiaas import RosterPage
+from rostergui.core.nrps import RosterPage
 from rostergui.core.roles import RoleMapping
 from rostergui.core.store import bulk
 
@@ -52,6 +52,8 @@ STAGING = Table(
     Column("roles_json", Text, nullable=False),
     Column("lms_status", String(20), nullable=False),
     Column("status", String(10), nullable=False),
+    #: How often the LMS listed this user; above 1 the role lists were joined (see finish).
+    Column("copies", Integer, nullable=False),
     prefixes=["TEMPORARY"],
 )
 ROLE_MAP = Table(
@@ -63,19 +65,36 @@ ROLE_MAP = Table(
     Column("test_user", Boolean, nullable=False),
     prefixes=["TEMPORARY"],
 )
-_COLUMNS = tuple(c.name for c in STAGING.columns)
-_UPSERT = "ON CONFLICT (user_id) DO UPDATE SET " + ", ".join(
-    f"{c} = excluded.{c}" for c in _COLUMNS[1:]
+ROLE_MAP_UNKEYED = Table(
+    "rs_rolemap",
+    MetaData(),
+    *(Column(c.name, c.type, nullable=False) for c in ROLE_MAP.columns),
+    prefixes=["TEMPORARY"],
 )
-#: A plain page as sent: the fields need no normalising (see ``is_plain_member``).
+_COLUMNS = tuple(c.name for c in STAGING.columns)
+#: Between the role lists of a user listed more than once, until :meth:`StagedRoster.finish`
+#: joins them. JSON text never holds a raw control character, so it cannot clash.
+_ROLES_SEPARATOR = "\x1e"
+#: A user listed again (across pages, or twice on one page) keeps the latest name and email,
+#: is active if any listing is, and collects every listing's roles.
+_UPSERT = f"""ON CONFLICT (user_id) DO UPDATE SET
+    name = excluded.name, given_name = excluded.given_name,
+    family_name = excluded.family_name, email = excluded.email,
+    lms_status = CASE WHEN rs_staging.status = 'active' THEN rs_staging.lms_status
+                      ELSE excluded.lms_status END,
+    status = CASE WHEN rs_staging.status = 'active' THEN 'active' ELSE excluded.status END,
+    roles_json = CASE WHEN rs_staging.roles_json = excluded.roles_json THEN rs_staging.roles_json
+                      ELSE rs_staging.roles_json || '{_ROLES_SEPARATOR}' || excluded.roles_json END,
+    copies = rs_staging.copies + excluded.copies"""
+#: A plain page: the members as parsed, re-encoded; their fields need no normalising.
 _SQLITE_PLAIN = f"""
     INSERT INTO rs_staging ({", ".join(_COLUMNS)})
     SELECT json_extract(value, '$.userId'), json_extract(value, '$.name'),
            json_extract(value, '$.givenName'), json_extract(value, '$.familyName'),
            json_extract(value, '$.email'), json_extract(value, '$.roles'), lms_status,
-           CASE lms_status WHEN 'Active' THEN 'active' ELSE 'inactive' END
+           CASE lms_status WHEN 'Active' THEN 'active' ELSE 'inactive' END, 1
     FROM (SELECT value, COALESCE(json_extract(value, '$.status'), 'Active') AS lms_status
-          FROM json_each(CAST(? AS TEXT), '$.members'))
+          FROM json_each(CAST(? AS TEXT)))
     WHERE true {_UPSERT}
 """
 #: Rows normalised in Python, as one JSON array of arrays.
@@ -84,6 +103,29 @@ _SQLITE_ROWS = f"""
     SELECT {", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(_COLUMNS)))}
     FROM json_each(?) WHERE true {_UPSERT}
 """
+
+
+def _merge(held: tuple[Any, ...] | None, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Two listings of one user, merged as :data:`_UPSERT` merges them in the database."""
+    if held is None:
+        return row
+    active = held[7] == "active"
+    roles = held[5] if held[5] == row[5] else f"{held[5]}{_ROLES_SEPARATOR}{row[5]}"
+    return (
+        *row[:5],
+        roles,
+        held[6] if active else row[6],
+        "active" if active else row[7],
+        held[8] + row[8],
+    )
+
+
+def _joined_roles(roles_json: str) -> str:
+    """One role list from the lists of every listing, each role once, in first-seen order."""
+    roles: dict[str, None] = {}
+    for part in roles_json.split(_ROLES_SEPARATOR):
+        roles.update(dict.fromkeys(orjson.loads(part)))
+    return orjson.dumps(list(roles)).decode()
 
 
 def sqlite_has_json(conn: Connection) -> bool:
@@ -108,6 +150,8 @@ class StagedRoster:
         self.mapping = mapping
         self.json = conn.dialect.name == "sqlite" and sqlite_has_json(conn)
         self._pending: dict[str, tuple[Any, ...]] = {}
+        #: Users the LMS listed more than once, and how often (known after ``finish``).
+        self.repeated: list[tuple[str, int]] = []
         # A fresh table on every sync: the sync's connection is closed afterwards, and its
         # temporary tables with it.
         STAGING.create(conn)
@@ -115,10 +159,13 @@ class StagedRoster:
     def add_page(self, page: RosterPage) -> None:
         """Stage one page's members (raises ``MalformedResponseError`` for a bad member)."""
         if self.json and page.plain:
-            self._execute(_SQLITE_PLAIN, page.content)
+            # The members as parsed, not the body as sent: a member that repeats a key is
+            # read the one way the checks read it.
+            self._execute(_SQLITE_PLAIN, orjson.dumps(page.raw_members))
             return
-        rows = {
-            m.user_id: (
+        rows: dict[str, tuple[Any, ...]] = {}
+        for m in page.members:
+            row = (
                 m.user_id,
                 m.name,
                 m.given_name,
@@ -127,14 +174,16 @@ class StagedRoster:
                 orjson.dumps(m.roles).decode(),
                 m.status,
                 "active" if m.status == "Active" else "inactive",
+                1,
             )
-            for m in page.members
-        }
+            rows[m.user_id] = _merge(rows.get(m.user_id), row)
         if self.json:
             self._execute(_SQLITE_ROWS, orjson.dumps(list(rows.values())).decode())
             return
-        self._pending.update(rows)
-        if len(self._pending) >= self.BATCH:
+        pending = self._pending
+        for user_id, row in rows.items():
+            pending[user_id] = _merge(pending.get(user_id), row)
+        if len(pending) >= self.BATCH:
             self._flush()
 
     def _execute(self, sql: str, document: str | bytes) -> None:
@@ -146,15 +195,33 @@ class StagedRoster:
 
     def _flush(self) -> None:
         rows, self._pending = list(self._pending.values()), {}
-        bulk.insert_rows(
-            self.conn, STAGING, _COLUMNS, rows, conflict=("user_id",), update=_COLUMNS[1:]
-        )
+        bulk.insert_rows(self.conn, STAGING, _COLUMNS, rows, upsert=_UPSERT)
 
     def finish(self) -> None:
-        """Write what is still held back and map every distinct role list (call once the last
-        page is in)."""
+        """Write what is still held back, join the role lists of users listed more than once
+        and map every distinct role list (call once the last page is in)."""
         self._flush()
-        ROLE_MAP.create(self.conn)
+        repeated = self.conn.exec_driver_sql(
+            "SELECT user_id, roles_json, copies FROM rs_staging WHERE copies > 1"
+        ).all()
+        self.repeated = [(user_id, copies) for user_id, _roles, copies in repeated]
+        joined = [
+            (_joined_roles(roles_json), user_id)
+            for user_id, roles_json, _copies in repeated
+            if _ROLES_SEPARATOR in roles_json
+        ]
+        if joined:
+            mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+            cursor = self.conn.connection.cursor()
+            try:
+                cursor.executemany(
+                    f"UPDATE rs_staging SET roles_json = {mark} WHERE user_id = {mark}", joined
+                )
+            finally:
+                cursor.close()
+        # On PostgreSQL a long role list would not fit a b-tree key; the map is small and is
+        # hash-joined, so it needs no key there.
+        (ROLE_MAP if self.conn.dialect.name == "sqlite" else ROLE_MAP_UNKEYED).create(self.conn)
         role_lists = self.conn.exec_driver_sql("SELECT DISTINCT roles_json FROM rs_staging")
         rows = []
         for (roles_json,) in role_lists.all():

@@ -81,6 +81,8 @@ class SyncResult:
     run_id: int | None = None
     #: Who a held sync would deactivate (empty otherwise).
     would_deactivate: list[DroppedMember] = field(default_factory=list)
+    #: What the sync noticed and handled, for the admin to know (e.g. members listed twice).
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +97,7 @@ class SyncResult:
             "reactivated": self.reactivated,
             "active_count": self.active_count,
             "error": self.error,
+            "warnings": list(self.warnings),
             "seconds": round(self.seconds, 3),
         }
 
@@ -111,7 +114,7 @@ class SyncResult:
             f"{self.name}: {self.fetched} members on {pages}; +{self.added} added, "
             f"−{self.deactivated} dropped, {self.reactivated} returned, {self.updated} updated; "
             f"{self.active_count} active ({self.seconds:.1f} s)"
-        )
+        ) + "".join(f"\n  warning: {w}" for w in self.warnings)
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -131,7 +134,9 @@ def fetch_roster(
     pages = fetched = 0
     context_id = title = None
     walk = client.iter_pages(limit=page_size, resource_link_id=resource_link_id)
-    for page in prefetch(walk, name="roster-fetch"):
+    # A few pages ahead is all the overlap there is to gain; more would only hold more of a
+    # server's answers (each up to Limits.page_bytes) in memory.
+    for page in prefetch(walk, depth=3, name="roster-fetch"):
         if cancel.is_set():
             raise errors.SyncCancelledError()
         pages += 1
@@ -228,6 +233,8 @@ class SyncEngine:
                                 cancel=cancel,
                             )
                         conn.commit()  # ends the staging transaction; nothing shared changed
+                    if staged.repeated:
+                        result.warnings.append(repeated_warning(staged.repeated))
                     result.fetch_seconds = time.monotonic() - started
                     report(Progress("applying", result.pages, result.fetched))
                     self._apply(conn, course, result, allow_mass_drop, context_id, title)
@@ -430,7 +437,22 @@ def _record_run(
             reactivated=result.reactivated,
             active_count=active_count,
             error=error,
+            warning="\n".join(result.warnings) or None,
         )
+    )
+
+
+def repeated_warning(repeated: list[tuple[str, int]]) -> str:
+    """Say that the LMS listed some users more than once, and that they were merged."""
+    shown = ", ".join(
+        user_id if len(user_id) <= 40 else user_id[:40] + "…" for user_id, _copies in repeated[:3]
+    )
+    more = f" and {len(repeated) - 3:,} more" if len(repeated) > 3 else ""
+    count = len(repeated)
+    people = "member was" if count == 1 else "members were"
+    return (
+        f"{count:,} {people} listed more than once by the LMS (user id {shown}{more}); "
+        "each is kept once, with the roles of every listing"
     )
 
 

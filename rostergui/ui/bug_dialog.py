@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from rostergui import APP_NAME
-from rostergui.core.logs import redact
+from rostergui.core.redact import redact
 from rostergui.ui import crash
 
 

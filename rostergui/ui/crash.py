@@ -34,7 +34,7 @@ def details(exc: BaseException) -> str:
     import platform
     import traceback
 
-    from rostergui.core.logs import redact
+    from rostergui.core.redact import redact
 
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     head = f"{APP_NAME} {__version__}, Python {platform.python_version()}, {platform.platform()}\n"

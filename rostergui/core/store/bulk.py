@@ -39,14 +39,18 @@ def insert_rows(
     *,
     conflict: Sequence[str] = (),
     update: Sequence[str] = (),
+    upsert: str = "",
 ) -> None:
-    """``INSERT`` the rows; with ``conflict`` columns, update ``update`` columns instead."""
+    """``INSERT`` the rows; with ``conflict`` columns, update ``update`` columns instead, or
+    end the statement with an ``upsert`` clause of the caller's own."""
     mark = _placeholder(conn)
     quote = conn.dialect.identifier_preparer.quote
     cols = ", ".join(quote(table.c[c].name) for c in columns)
     values = ", ".join([mark] * len(columns))
     sql = f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({values})"
-    if conflict:
+    if upsert:
+        sql += f" {upsert}"
+    elif conflict:
         keys = ", ".join(quote(table.c[c].name) for c in conflict)
         if update:
             sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update)

@@ -112,6 +112,7 @@ class SyncRun:
     reactivated: int
     active_count: int | None
     error: str | None
+    warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +359,7 @@ def list_runs(conn: Connection, course: Course, *, limit: int = 200) -> list[Syn
             sync_runs.c.reactivated,
             sync_runs.c.active_count,
             sync_runs.c.error,
+            sync_runs.c.warning,
         )
         .where(sync_runs.c.context_pk == course.id)
         .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())

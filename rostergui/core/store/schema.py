@@ -116,6 +116,8 @@ sync_runs = Table(
     Column("reactivated", Integer, nullable=False, default=0),
     Column("active_count", Integer, nullable=True),
     Column("error", Text, nullable=True),
+    # What the sync noticed and handled (e.g. members the LMS listed twice), one per line.
+    Column("warning", Text, nullable=True),
 )
 Index("ix_sync_runs_context_started", sync_runs.c.context_pk, sync_runs.c.started_at)
 
