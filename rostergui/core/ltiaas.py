@@ -81,8 +81,10 @@ class Limits:
     are far above what a working LMS needs and far below what would hurt the machine.
     """
 
-    #: One answer, as sent and unpacked.
-    page_bytes: int = 16 * 1024 * 1024
+    #: One answer, as sent and unpacked: room for a 15,000-member roster sent as one page
+    #: (some LMSes ignore ``limit``), while a few pages in flight stay well under a gigabyte
+    #: even when parsed into the smallest objects JSON can express.
+    page_bytes: int = 8 * 1024 * 1024
     #: What is read of an error answer (to quote it).
     error_bytes: int = 64 * 1024
     #: One request, from connecting to its last byte, however the server trickles.
@@ -496,6 +498,8 @@ class LtiaasClient:
             )
         finally:
             self._deadline.until = None
+            # LTIAAS needs no cookies; keeping what a server sets would grow with every page.
+            self._http.cookies.clear()
 
     def _http_error(
         self, response: httpx.Response, content: bytes, what: str

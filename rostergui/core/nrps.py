@@ -297,7 +297,7 @@ def next_link(body: Mapping[str, Any], where: str) -> str | None:
         problem = "an empty or non-text next-page link"
     elif len(value) > MAX_URL_LENGTH:
         problem = f"a next-page link longer than {MAX_URL_LENGTH:,} characters"
-    elif any(ord(c) < 0x21 or c == "\x7f" for c in value) or not value.isascii():
+    elif not value.isprintable() or " " in value:
         problem = "a next-page link with spaces or control characters"
     else:
         try:

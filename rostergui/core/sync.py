@@ -136,7 +136,7 @@ def fetch_roster(
     walk = client.iter_pages(limit=page_size, resource_link_id=resource_link_id)
     # A few pages ahead is all the overlap there is to gain; more would only hold more of a
     # server's answers (each up to Limits.page_bytes) in memory.
-    for page in prefetch(walk, depth=3, name="roster-fetch"):
+    for page in prefetch(walk, depth=2, name="roster-fetch"):
         if cancel.is_set():
             raise errors.SyncCancelledError()
         pages += 1

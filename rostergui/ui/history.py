@@ -133,7 +133,7 @@ class RunsModel(_ListTableModel[SyncRun]):
         "Active",
         "Took",
         "Trigger",
-        "Error",
+        "Notes",
     )
 
     def cell(self, run: SyncRun, column: int, role: int) -> Any:
@@ -148,13 +148,13 @@ class RunsModel(_ListTableModel[SyncRun]):
                 "" if run.active_count is None else run.active_count,
                 duration(run),
                 TRIGGER_LABELS.get(run.trigger, run.trigger),
-                run.error or "",
+                run.error or run.warning or "",
             )
             value = values[column]
             return f"{value:,}" if isinstance(value, int) else value
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 9 and run.error:
-                return run.error
+            if column == 9 and (run.error or run.warning):
+                return run.error or run.warning
             if column == 0:
                 return (
                     f"Started {format_time(run.started_at)}, {run.pages:,} pages, "

@@ -50,7 +50,10 @@ def describe_result(result: SyncResult) -> str:
     ]
     if result.updated:
         parts.append(f"{result.updated:,} updated")
-    return f"{result.name}: {', '.join(parts)} · {result.active_count:,} active"
+    line = f"{result.name}: {', '.join(parts)} · {result.active_count:,} active"
+    if result.warnings:
+        line += " — " + " ".join(result.warnings)
+    return line
 
 
 class SyncController(QObject):
