@@ -166,6 +166,7 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     exp = sub.add_parser("export", help="export a course's roster to CSV")
     exp.add_argument("name")
     exp.add_argument("--output", "-o", required=True, help="the CSV file to write")
+    exp.add_argument("--force", action="store_true", help="replace the file if it exists")
     _add_filters(exp)
 
     hist = sub.add_parser("history", help="show a course's past syncs")
@@ -471,13 +472,18 @@ def cmd_members(args: argparse.Namespace, service: RosterService, console: Conso
 
 
 def cmd_export(args: argparse.Namespace, service: RosterService, console: Console) -> int:
-    count = service.export(
-        args.name,
-        args.output,
-        role=parse_role_option(args.role),
-        status=args.status,
-        search=args.search,
-    )
+    """Write a regular file only; an existing one only with ``--force`` (see core.export)."""
+    from rostergui.core import errors, export
+
+    try:
+        # A device, a pipe or an existing file is refused before the roster is loaded.
+        export.check_target(args.output, overwrite=args.force)
+        rows = service.members(
+            args.name, role=parse_role_option(args.role), status=args.status, search=args.search
+        )
+        count = export.write_csv(rows, args.output, overwrite=args.force)
+    except export.ExportExistsError as exc:
+        raise errors.ConfigError(f"'{exc.path}' already exists; add --force to replace it") from exc
     console.print(f"Exported {count} members of '{args.name}' to {args.output}")
     return EXIT_OK
 

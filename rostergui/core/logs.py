@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import threading
+from io import TextIOWrapper
 from pathlib import Path
+
+from rostergui.core import private_files
+from rostergui.core.paths import DB_FILE_NAME
 
 LOG_FILE_NAME = "rostersync.log"
 _MASK = "«secret»"
@@ -54,8 +59,26 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are created user-only (0600 on POSIX, whatever the umask):
+    the log names students. Rotated copies are renamed from it and keep its mode."""
+
+    def _open(self) -> TextIOWrapper:
+        flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0)  # io does the newlines
+        fd = private_files.open_private_fd(self.baseFilename, flags)
+        try:
+            return open(fd, "a", encoding=self.encoding, errors=self.errors)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
 def setup_logging(directory: Path | None, *, verbose: bool = False) -> Path | None:
     """Log to ``directory/rostersync.log`` (rotating, 5 × 2 MB). Returns the file path.
+
+    ``directory`` is the data folder: it is created user-only, or tightened if it exists, and
+    so are the log files and the default database in it, with one log line naming what was
+    tightened (see :mod:`~rostergui.core.private_files`; nothing changes on Windows).
 
     Console output is left to the caller: the CLI prints one line per error itself. If the
     file cannot be opened (read-only or full disk) logging continues without it.
@@ -73,8 +96,11 @@ def setup_logging(directory: Path | None, *, verbose: bool = False) -> Path | No
         return None
     path = directory / LOG_FILE_NAME
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
+        tightened = private_files.ensure_private_dir(directory)
+        ours = sorted(directory.glob(f"{LOG_FILE_NAME}*"))
+        ours += private_files.sqlite_files(directory / DB_FILE_NAME)
+        tightened += private_files.tighten_all(ours)
+        file_handler = PrivateRotatingFileHandler(
             path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
         )
     except OSError:
@@ -85,4 +111,7 @@ def setup_logging(directory: Path | None, *, verbose: bool = False) -> Path | No
     file_handler.addFilter(RedactingFilter())
     file_handler._rostersync = True  # type: ignore[attr-defined]
     root.addHandler(file_handler)
+    line = private_files.describe(tightened, directory)
+    if line:
+        logging.getLogger(__name__).info("%s", line)
     return path

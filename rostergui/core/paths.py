@@ -1,7 +1,9 @@
 """Where RosterSync keeps its files: the database and the logs.
 
 Resolution order: an explicit directory (``--data-dir``), the ``ROSTERGUI_DATA_DIR`` environment
-variable, then the platform's per-user data directory.
+variable, then the platform's per-user data directory. The folder is created user-only when
+logging starts (:func:`rostergui.core.logs.setup_logging`, see
+:mod:`~rostergui.core.private_files`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 import platformdirs
 
 APP_DIR_NAME = "RosterSync"
+DB_FILE_NAME = "rostersync.db"
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -22,4 +25,4 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def default_db_url(directory: Path) -> str:
-    return f"sqlite:///{directory / 'rostersync.db'}"
+    return f"sqlite:///{directory / DB_FILE_NAME}"

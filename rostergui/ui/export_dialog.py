@@ -3,10 +3,16 @@
 Admins export either exactly what they filtered on screen (to hand a list to someone) or the
 whole course with every status (to archive it). Both are offered with their row counts, so the
 choice is concrete. The file name defaults to ``<course>-roster-<date>.csv``.
+
+An existing file is never replaced without asking: the file browser's own overwrite
+confirmation is switched on explicitly, and a path typed (or left as the default, which a second
+export on the same day meets) is confirmed when the dialog is accepted. The window then writes
+with ``overwrite=True``; the export itself refuses devices, pipes and dangling links.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -84,13 +91,43 @@ class ExportDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(buttons)
         self.resize(560, 0)
+        #: The file the file browser's overwrite confirmation covered, if any.
+        self._confirmed: Path | None = None
+
+    def file_dialog(self) -> QFileDialog:
+        """The file browser: a save dialog that confirms before replacing a file."""
+        dialog = QFileDialog(self, "Export roster")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setOption(QFileDialog.Option.DontConfirmOverwrite, False)
+        dialog.setNameFilters(["CSV files (*.csv)", "All files (*)"])
+        # Added before the overwrite check, so the file confirmed is the file written.
+        dialog.setDefaultSuffix("csv")
+        dialog.selectFile(self.path_edit.text())
+        return dialog
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export roster", self.path_edit.text(), "CSV files (*.csv);;All files (*)"
-        )
-        if path:
-            self.path_edit.setText(path)
+        dialog = self.file_dialog()
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.selectedFiles():
+                return
+            path = dialog.selectedFiles()[0]
+        finally:
+            dialog.deleteLater()
+        self.path_edit.setText(path)
+        self._confirmed = Path(path).expanduser()
+
+    def accept(self) -> None:
+        choice = self.choice()
+        if choice is not None and not self._may_write(choice.path):
+            return
+        super().accept()
+
+    def _may_write(self, path: Path) -> bool:
+        """Ask before replacing a file the file browser has not confirmed already."""
+        if path == self._confirmed or not os.path.isfile(path):
+            return True
+        return confirm_replace(self, path)
 
     def choice(self) -> ExportChoice | None:
         text = self.path_edit.text().strip()
@@ -100,6 +137,18 @@ class ExportDialog(QDialog):
         if not path.suffix:
             path = path.with_suffix(".csv")
         return ExportChoice(path, self.whole_radio.isChecked())
+
+
+def confirm_replace(parent: QWidget | None, path: Path) -> bool:
+    """Whether to replace an existing file. Tests replace this function."""
+    answer = QMessageBox.question(
+        parent,
+        "Replace file?",
+        f"{path.name} already exists in {path.parent}. Replace it?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def ask_export(

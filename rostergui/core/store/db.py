@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from rostergui.core import errors
+from rostergui.core import errors, private_files
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -75,6 +75,22 @@ def describe_url(url: str) -> str:
         return "<invalid database URL>"
 
 
+def _private_sqlite_file(database: Path) -> None:
+    """Create the database file user-only before SQLite opens it (SQLite gives its ``-wal``,
+    ``-shm`` and ``-journal`` files the database file's mode), and tighten existing ones that
+    are in our data folder (see :mod:`~rostergui.core.private_files`). An empty file is a new
+    database to SQLite. Failures are left to SQLite to report when it opens the file."""
+    if private_files.is_private_dir(database.parent):
+        changed = private_files.tighten_all(private_files.sqlite_files(database))
+        line = private_files.describe(changed, database.parent)
+        if line:
+            log.info("%s", line)
+    try:
+        private_files.create_private_file(database)
+    except OSError as exc:
+        log.debug("Could not create %s ahead of SQLite: %s", database, exc)
+
+
 def create_db_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
@@ -85,14 +101,17 @@ def create_db_engine(url: str) -> Engine:
         ) from exc
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
+        if database and database != ":memory:" and not parsed.query.get("uri"):
             try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                folder = Path(database).expanduser().parent
+                if not folder.is_dir():
+                    private_files.ensure_private_dir(folder)
             except OSError as exc:
                 raise errors.StorageError(
                     f"Cannot create the folder for the database ({exc.strerror}); choose "
                     "another data directory with --data-dir"
                 ) from exc
+            _private_sqlite_file(Path(database))
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
