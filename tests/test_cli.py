@@ -94,9 +94,10 @@ def test_add_sync_list_members_export_remove(
         "reactivated",
         "active_count",
         "error",
+        "warnings",
         "seconds",
     }
-    assert all(r["ok"] and r["error"] is None for r in results)
+    assert all(r["ok"] and r["error"] is None and r["warnings"] == [] for r in results)
 
     code, out, _ = cli("contexts", "list", "--json")
     listed = {c["name"]: c for c in json.loads(out)}
