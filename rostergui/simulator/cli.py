@@ -1,13 +1,20 @@
-"""Foreground entry point: run the simulator and print the demo credentials."""
+"""Foreground entry point: run the simulator and print the demo credentials.
+
+``rostergui simulator`` calls :func:`serve`; ``python -m rostergui.simulator`` does too, and can
+also start it hostile (``--attack NAME[:course[:page]]``, see :mod:`rostergui.simulator.attacks`).
+"""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Sequence
 from types import FrameType
 from typing import TextIO
 
+from rostergui.simulator.attacks import ATTACKS, Attack, parse_attack
 from rostergui.simulator.server import Simulator
 
 
@@ -26,6 +33,9 @@ def describe(sim: Simulator, out: TextIO) -> None:
     print(f"  API key  : {sim.api_key}", file=out)
     churn = "on" if sim.churn else "off"
     print(f"  Latency  : {sim.latency:g} s    Churn: {churn}    Seed: {sim.seed}", file=out)
+    attacks = [fault for fault in sim.faults if isinstance(fault, Attack)]
+    if attacks:
+        print(f"  Attacks  : {', '.join(a.describe() for a in attacks)}", file=out)
     print(file=out)
     rows = [("SLUG", "TITLE", "MEMBERS", "SERVICE KEY", "LTIK")]
     for course in sim.courses.values():
@@ -51,9 +61,19 @@ def serve(
     churn: bool = False,
     seed: int = 7,
     out: TextIO = sys.stdout,
+    attacks: Iterable[Attack] = (),
 ) -> int:
-    """Run the simulator until Ctrl+C or SIGTERM; returns the process exit code."""
+    """Run the simulator until Ctrl+C or SIGTERM; returns the process exit code.
+
+    ``attacks`` are injected before the first request (see :func:`parse_attack`).
+    """
     sim = Simulator(seed=seed, latency=latency, churn=churn)
+    try:
+        for attack in attacks:
+            sim.inject(attack)
+    except KeyError as exc:
+        print(f"Cannot inject the attack: {exc.args[0]}", file=out, flush=True)
+        return 1
     try:
         sim.start(host, port)
     except OSError as exc:
@@ -80,3 +100,53 @@ def serve(
         sim.stop()
     print("Simulator stopped.", file=out, flush=True)
     return 0
+
+
+def attack_option(text: str) -> Attack:
+    """``argparse`` type for ``--attack``: a usage error rather than a traceback."""
+    try:
+        return parse_attack(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def list_attacks(out: TextIO) -> None:
+    """One line per attack: name, category and what it sends."""
+    width = max(len(name) for name in ATTACKS)
+    for spec in ATTACKS.values():
+        print(f"{spec.name:<{width}}  {spec.category:<6}  {spec.summary}", file=out)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    """``python -m rostergui.simulator``: the simulator, optionally hostile."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rostergui.simulator",
+        description="Run the LTIAAS-compatible simulator, optionally with attacks.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay added per request")
+    parser.add_argument("--churn", action="store_true", help="change rosters a little per sync")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--attack",
+        action="append",
+        default=[],
+        type=attack_option,
+        metavar="NAME[:COURSE[:PAGE]][,PARAM=VALUE…]",
+        help="answer hostilely (repeatable); params: times, interval, duration, size",
+    )
+    parser.add_argument("--list-attacks", action="store_true", help="list the attacks and exit")
+    args = parser.parse_args(argv)
+    if args.list_attacks:
+        list_attacks(out)
+        return 0
+    return serve(
+        args.host,
+        args.port,
+        latency=args.latency_ms / 1000,
+        churn=args.churn,
+        seed=args.seed,
+        out=out,
+        attacks=args.attack,
+    )

@@ -571,7 +571,8 @@ class RequestRecord:
     """What the simulator saw and answered, for assertions in tests.
 
     ``status`` is 0 when the connection was dropped without a response;
-    ``course`` is the slug the credentials resolved to, ``page`` the walk page.
+    ``course`` is the slug the credentials resolved to, ``page`` the walk page, ``attack`` the
+    name of the attack that answered.
     """
 
     method: str
@@ -581,3 +582,4 @@ class RequestRecord:
     status: int
     course: str | None = None
     page: int | None = None
+    attack: str | None = None

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from rostergui.simulator.attacks import ATTACKS, Answer, Attack, Context
 from rostergui.simulator.model import (
     COURSE_OFFERING,
     Entry,
@@ -121,13 +122,25 @@ class _Exchange:
     #: Called just before the answer goes out, so a client never sees an answer whose
     #: request is not in the log yet.
     on_send: Callable[[], None] | None = None
+    #: The name of the attack that answered, if one did.
+    attack: str | None = None
 
-    def send(self, h: _Handler, response: _Response) -> None:
-        self.status = response.status
+    def _logged(self, status: int) -> None:
+        self.status = status
         if self.on_send is not None:
             self.on_send()
             self.on_send = None
+
+    def send(self, h: _Handler, response: _Response) -> None:
+        self._logged(response.status)
         h.send_json(response)
+
+    def send_attack(
+        self, h: _Handler, answer: Answer, attack: Attack, stopping: threading.Event
+    ) -> None:
+        self.attack = attack.name
+        self._logged(0 if answer.hang else answer.status)
+        h.send_answer(answer, attack, stopping)
 
 
 class _Server(ThreadingHTTPServer):
@@ -208,6 +221,53 @@ class _Handler(BaseHTTPRequestHandler):
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.wfile.write(head if self.command == "HEAD" else head + body)
 
+    def send_answer(self, answer: Answer, attack: Attack, stopping: threading.Event) -> None:
+        """Write an attack's answer; whatever waits gives up at ``attack.duration`` or when the
+        simulator stops. The connection is closed afterwards."""
+        self.close_connection = True
+        deadline = time.monotonic() + attack.duration
+        if answer.hang:
+            stopping.wait(attack.duration)
+            return
+        status = answer.status
+        lines = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            f"Server: {self.server_version}",
+            f"Date: {self.date_time_string()}",
+        ]
+        if answer.content_type is not None:
+            lines.append(f"Content-Type: {answer.content_type}")
+        lines.append(f"Content-Length: {answer.content_length}")
+        lines.extend(f"{name}: {value}" for name, value in answer.headers)
+        lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if answer.trickle == "headers":
+            if not self._trickle(head, attack.interval, deadline, stopping):
+                return
+        else:
+            self.wfile.write(head)
+        if self.command == "HEAD":
+            return
+        if answer.trickle == "body":
+            self._trickle(answer.body, attack.interval, deadline, stopping)
+        elif answer.stream is not None:
+            for chunk in answer.stream():
+                if stopping.is_set() or time.monotonic() > deadline:
+                    return
+                self.wfile.write(chunk)
+        else:
+            self.wfile.write(answer.body)
+
+    def _trickle(
+        self, data: bytes, interval: float, deadline: float, stopping: threading.Event
+    ) -> bool:
+        """Send ``data`` a byte at a time; False if time ran out or the simulator stopped."""
+        for pos in range(len(data)):
+            if pos and (stopping.wait(interval) or time.monotonic() > deadline):
+                return False
+            self.wfile.write(data[pos : pos + 1])
+        return True
+
 
 class Simulator:
     """LTIAAS look-alike serving the sample (or given) courses over loopback HTTP.
@@ -241,7 +301,7 @@ class Simulator:
             self._by_service_key[course.service_key] = course
             self._by_ltik[course.ltik] = course
         self._lock = threading.Lock()
-        self._faults: list[tuple[Fault, int | None]] = []
+        self._faults: list[tuple[Fault | Attack, int | None]] = []
         self._log: deque[RequestRecord] = deque(maxlen=_LOG_LIMIT)
         self._rng = random.Random(f"{seed}:drops")
         self._churn_rng = random.Random(f"{seed}:churn")
@@ -250,6 +310,9 @@ class Simulator:
         self._row_cache: OrderedDict[tuple[object, ...], Sequence[Entry]] = OrderedDict()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        #: Set on stop, so that trickling and hanging attacks let go of their connections.
+        self._stopping = threading.Event()
+        self._attack_serial = 0
 
     # ----------------------------------------------------------- lifecycle
 
@@ -258,6 +321,7 @@ class Simulator:
         if self._server is not None:
             raise RuntimeError("simulator is already running")
         server = _Server((host, port), self)
+        self._stopping = threading.Event()
         thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -275,6 +339,7 @@ class Simulator:
             return
         self._server = None
         self._thread = None
+        self._stopping.set()
         server.shutdown()
         server.close_open_connections()
         server.server_close()
@@ -383,24 +448,32 @@ class Simulator:
 
     # -------------------------------------------------------------- faults
 
-    def inject(self, fault: Fault) -> None:
-        """Queue a fault; it hits the next matching request(s)."""
+    def inject(self, fault: Fault | Attack) -> None:
+        """Queue a fault or an attack; it hits the next matching request(s)."""
         if fault.course is not None and fault.course not in self._courses:
             raise KeyError(f"unknown course {fault.course!r}")
         with self._lock:
             self._faults.append((fault, fault.times))
 
     def clear_faults(self) -> None:
-        """Drop all queued and persistent faults."""
+        """Drop all queued and persistent faults and attacks."""
         with self._lock:
             self._faults.clear()
 
-    def _take_fault(self, slug: str, page: int | None) -> Fault | None:
+    @property
+    def faults(self) -> list[Fault | Attack]:
+        """The faults and attacks still queued, oldest first."""
+        with self._lock:
+            return [fault for fault, _ in self._faults]
+
+    def _take_fault(self, slug: str, page: int | None, path: str) -> Fault | Attack | None:
         with self._lock:
             for pos, (fault, remaining) in enumerate(self._faults):
                 if fault.course is not None and fault.course != slug:
                     continue
                 if fault.page is not None and fault.page != page:
+                    continue
+                if isinstance(fault, Attack) and fault.roster_only and path != _MEMBERSHIPS:
                     continue
                 if remaining is not None:
                     if remaining <= 1:
@@ -449,6 +522,7 @@ class Simulator:
                 status=ex.status,
                 course=ex.course,
                 page=ex.page,
+                attack=ex.attack,
             )
             with self._lock:
                 self._log.append(entry)
@@ -494,7 +568,10 @@ class Simulator:
             state, early = self._plan_walk(course, query)
             if state is not None:
                 ex.page = 1 if state.version is None else self._page_number(course, state)
-        fault = self._take_fault(course.slug, ex.page)
+        fault = self._take_fault(course.slug, ex.page, path)
+        if isinstance(fault, Attack):
+            self._attack(h, ex, fault, course, path, state, auth or "")
+            return
         if fault is not None:
             if fault.kind == "disconnect":
                 h.close_connection = True
@@ -732,6 +809,45 @@ class Simulator:
                     _, old = self._pages.popitem(last=False)
                     self._pages_bytes -= len(old)
         return _Response(200, body)
+
+    # ------------------------------------------------------------- attacks
+
+    def _attack(
+        self,
+        h: _Handler,
+        ex: _Exchange,
+        attack: Attack,
+        course: SimCourse,
+        path: str,
+        state: _PageState | None,
+        auth: str,
+    ) -> None:
+        """Answer with an attack, built from the answer the request would otherwise get."""
+        first_page_url = ""
+        if path == _MEMBERSHIPS:
+            if state is None:  # a link the course never handed out (an attack's own): page 1
+                state = _PageState(None, 0, course.page_size(None), None, None)
+            body = self._serve_page(course, state).body
+            served = self._parse_page_url(course, str(json.loads(body).get("id", "")))
+            if served is not None:
+                first_page_url = self._page_url(course, replace(served, start=0))
+        else:
+            body = self._idtoken(course)
+        with self._lock:
+            self._attack_serial += 1
+            serial = self._attack_serial
+        context = Context(
+            attack=attack,
+            course=course,
+            path=path,
+            body=body,
+            auth=auth,
+            api_key=self.api_key,
+            first_page_url=first_page_url,
+            serial=serial,
+        )
+        answer = ATTACKS[attack.name].build(context)
+        ex.send_attack(h, answer, attack, self._stopping)
 
     # --------------------------------------------------------------- other
 
