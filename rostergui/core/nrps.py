@@ -232,6 +232,10 @@ def parse_member(raw: Any, where: str, number: int | None = None) -> Member:
         )
     for role in roles:
         _exact_text(role, "a role", where, number)
+        if not role.isprintable():
+            # Roles are URIs or words; a control character in one is no role, and the stored
+            # role list is one role per line.
+            raise _malformed("a role containing control characters", where, number)
     return Member(
         user_id,
         tuple(roles),
@@ -247,8 +251,8 @@ def plain_members(members: list[Any]) -> bool:
     """True when every member has the shape nearly every LMS sends, which needs no
     normalising: an object with camelCase text ``userId`` (at most ``MAX_ID_LENGTH``
     characters), ``givenName`` and ``familyName``, text or missing ``name`` and ``email``, a
-    list of at most ``MAX_ROLES`` role strings of at most ``MAX_ROLE_LENGTH`` characters and a
-    status spelled as LTI does, or none. For such a member :func:`parse_member` returns the
+    list of at most ``MAX_ROLES`` printable role strings of at most ``MAX_ROLE_LENGTH``
+    characters and a status spelled as LTI does, or none. For such a member :func:`parse_member` returns the
     fields unchanged (a missing status is Active), provided its text holds no NUL and is valid
     Unicode: the caller knows that of the whole body (:func:`parse_page`).
 
@@ -275,7 +279,7 @@ def plain_members(members: list[Any]) -> bool:
         ):
             return False
         for role in roles:
-            if type(role) is not str or len(role) > MAX_ROLE_LENGTH:
+            if type(role) is not str or len(role) > MAX_ROLE_LENGTH or not role.isprintable():
                 return False
     return True
 

@@ -56,8 +56,9 @@ def redact(text: str) -> str:
     """``text`` with every known secret and every Authorization value masked."""
     if not text:
         return text
-    text = _AUTH_PATTERN.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    # Known secrets first: the Authorization pattern stops at characters such as '&' that a
+    # key may hold, and would leave the key's tail for the secrets pass to miss.
     pattern = _known.pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
-    return text
+    return _AUTH_PATTERN.sub(lambda m: f"{m.group(1)} {MASK}", text)
