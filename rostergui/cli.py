@@ -5,6 +5,14 @@ Headless commands are for cron jobs and scripts: progress goes to stderr, result
 0 all done, 1 something failed, 2 usage error, 3 nothing failed but a sync was held.
 Secrets come from the environment or a hidden prompt, never from the command line.
 
+Text output is for people: every line passes :func:`terminal_safe`, so names, titles and error
+texts from the LMS can never move the cursor, recolour or retitle the terminal or reorder what
+is shown (control characters, including escape, line breaks inside a field and bidirectional
+overrides, appear as ``\\x1b``, ``\\u202e``…). ``--json`` output is exact: the same values,
+with such characters written as JSON ``\\uXXXX`` escapes (lone surrogates too, which JSON can
+carry and ``json.loads`` reads back). When the reader of stdout goes away (``rostergui members X
+| head``) the command stops quietly with status 1: not everything it had to say was delivered.
+
 ``rostergui`` with no command opens the window, which should appear without waiting for
 anything it does not need yet: what only the headless commands use (the core with SQLAlchemy,
 httpx and keyring; json, getpass, signal) is imported inside the functions that use it.
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -140,6 +149,7 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     upd.add_argument("name")
     upd.add_argument("--new-name", help="rename the course")
     upd.add_argument("--base-url", help="a new LTIAAS address")
+    upd.set_defaults(usage_parser=upd)
     lst = ctx_sub.add_parser("list", help="list courses")
     lst.add_argument("--json", action="store_true")
     rem = ctx_sub.add_parser("remove", help="remove a course and its secrets")
@@ -157,6 +167,7 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         action="store_true",
         help="apply a sync even if it would deactivate many members at once",
     )
+    sync.set_defaults(usage_parser=sync)
 
     members = sub.add_parser("members", help="list a course's stored members")
     members.add_argument("name")
@@ -184,35 +195,114 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     roles_sub.add_parser("reset", help="restore the default mapping")
 
 
+#: Where the command line takes new keys from (besides a prompt when adding a course).
+SECRET_VARIABLES = ("ROSTERGUI_API_KEY", "ROSTERGUI_SERVICE_KEY", "ROSTERGUI_LTIK")
+
+
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """What argparse cannot see is wrong with a command line (an exit 2), or ``None``."""
+    command, action = args.command, getattr(args, "action", None)
+    if command == "sync" and args.all and args.names:
+        return "give course names or --all, not both"
+    if command == "sync" and not args.all and not args.names:
+        return "name the courses to sync, or use --all"
+    new_keys = any(os.environ.get(name, "").strip() for name in SECRET_VARIABLES)
+    if (command, action) == ("contexts", "update") and not (
+        args.new_name is not None or args.base_url is not None or new_keys
+    ):
+        wanted = ", ".join(SECRET_VARIABLES)
+        return f"nothing to change: give --new-name or --base-url, or new keys in {wanted}"
+    if command == "demo" and args.headless and args.check_start:
+        return "--check-start shows the window; leave out --headless"
+    return None
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 
+#: What a terminal may act on rather than show: C0 controls (escape, line breaks, tab…), DEL,
+#: C1 controls, the Unicode line and paragraph separators, bidirectional embeddings, overrides
+#: and isolates, and lone surrogates (which cannot even be encoded).
+_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: The same inside JSON text, less C0 controls: json.dumps escapes those in strings already,
+#: and outside strings they are only its own line breaks.
+_UNSAFE_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal would act on written as an escape
+    (``\\x1b``, ``\\u202e``). Printable text, backslashes included, is left as it is."""
+    return _UNSAFE_TEXT.sub(_escape, text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text (from ``json.dumps``) with the characters of :func:`terminal_safe` that it
+    leaves raw written as ``\\uXXXX`` escapes: still valid JSON with the same values."""
+    return _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class OutputClosed(Exception):
+    """The reader of our output went away (``rostergui members X | head``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__("output closed")
+        self.stream = stream
+
+
 class Console:
-    """Where output goes; tests pass their own streams."""
+    """Where output goes; tests pass their own streams. Every text line is made
+    :func:`terminal_safe` here, at the one place output leaves."""
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
         self.out, self.err = out, err
 
+    def _write(self, stream: TextIO, text: str, *, flush: bool = False) -> None:
+        try:
+            stream.write(text)
+            if flush:
+                stream.flush()
+        except BrokenPipeError as exc:
+            raise OutputClosed(stream) from exc
+
     def print(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self._write(self.out, terminal_safe(text) + "\n")
 
     def json(self, data: Any) -> None:
         import json
 
-        self.out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        self._write(self.out, json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
     def error(self, text: str) -> None:
-        self.err.write(f"rostergui: {text}\n")
-        self.err.flush()
+        self._write(self.err, f"rostergui: {terminal_safe(text)}\n", flush=True)
+
+    def note(self, text: str) -> None:
+        """A line for people on stderr that is not an error (counts, hints)."""
+        self._write(self.err, terminal_safe(text) + "\n", flush=True)
 
 
 class ProgressPrinter:
     """Progress on stderr: one updating line on a terminal, a line every few seconds in logs."""
 
     def __init__(self, name: str, stream: TextIO) -> None:
-        self.name, self.stream = name, stream
+        self.name, self.stream = terminal_safe(name), stream
         self.tty = stream.isatty()
         self._last = 0.0
+        self._closed = False
+
+    def _write(self, text: str) -> None:
+        # Progress is a courtesy: a closed stderr must not fail the sync itself.
+        if self._closed:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            self._closed = True
 
     def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
@@ -224,26 +314,38 @@ class ProgressPrinter:
             if progress.phase == "fetching"
             else f"{self.name}: saving {progress.fetched} members"
         )
-        self.stream.write(("\r\033[K" + text) if self.tty else text + "\n")
-        self.stream.flush()
+        self._write(("\r\033[K" + text) if self.tty else text + "\n")
 
     def done(self) -> None:
         if self.tty and self._last:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+            self._write("\r\033[K")
 
 
 def env_secret(name: str) -> str | None:
-    return os.environ.get(name, "").strip() or None
+    """A secret from the environment, registered for redaction before anything else sees it."""
+    from rostergui.core.redact import remember
+
+    raw = os.environ.get(name, "")
+    remember(raw)
+    value = raw.strip() or None
+    remember(value)
+    return value
 
 
 def ask_secret(prompt: str) -> str | None:
-    """A hidden prompt on a terminal; nothing when run from cron or a script."""
+    """A hidden prompt on a terminal; nothing when run from cron or a script. What is typed is
+    registered for redaction."""
     import getpass
+
+    from rostergui.core.redact import remember
 
     if sys.stdin is None or not sys.stdin.isatty():
         return None
-    return getpass.getpass(prompt).strip() or None
+    raw = getpass.getpass(prompt)
+    remember(raw)
+    value = raw.strip() or None
+    remember(value)
+    return value
 
 
 def parse_role_option(text: str | None) -> ToolRole | None:
@@ -291,6 +393,8 @@ def member_json(row: MemberRow) -> dict[str, Any]:
 def _table(rows: Sequence[Sequence[str]], console: Console) -> None:
     if not rows:
         return
+    # Escaped before measuring, so the columns line up as printed.
+    rows = [[terminal_safe(cell) for cell in row] for row in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         console.print(
@@ -412,16 +516,13 @@ class _CancelOnInterrupt:
 def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console) -> int:
     from rostergui.core import errors
 
-    if args.all and args.names:
-        raise errors.ConfigError("Give course names or --all, not both")
+    # Names and --all together, or neither, are usage errors (see usage_problem).
     if args.all:
         names = [c.name for c in service.courses()]
         if not names:
             raise errors.ConfigError("There are no courses to sync; add one with 'contexts add'")
-    elif args.names:
-        names = list(dict.fromkeys(args.names))
     else:
-        raise errors.ConfigError("Name the courses to sync, or use --all")
+        names = list(dict.fromkeys(args.names))
     results: list[SyncResult] = []
     with _CancelOnInterrupt() as cancel:
         for name in names:
@@ -463,11 +564,10 @@ def cmd_members(args: argparse.Namespace, service: RosterService, console: Conso
         return EXIT_OK
     table = [["USER ID", "NAME", "EMAIL", "ROLE", "STATUS"]]
     for r in rows:
-        name = r.display_name.replace("\n", " ")
         status = r.status + (" (test user)" if r.test_user else "")
-        table.append([r.user_id, name, r.email or "", r.role, status])
+        table.append([r.user_id, r.display_name, r.email or "", r.role, status])
     _table(table, console)
-    console.err.write(f"{len(rows)} members\n")
+    console.note(f"{len(rows)} members")
     return EXIT_OK
 
 
@@ -645,6 +745,9 @@ def run(
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(window_only=opens_window(argv))
     args = parser.parse_args(argv)
+    problem = usage_problem(args)
+    if problem:
+        getattr(args, "usage_parser", parser).error(problem)  # exits with status 2
     args.started_at = started
     command = args.command or "gui"
     if command in ("gui", "demo") and not getattr(args, "headless", False):
@@ -666,6 +769,8 @@ def run_headless(
 
     directory = data_dir(args.data_dir)
     log_path = setup_logging(directory if command != "simulator" else None, verbose=args.verbose)
+    # A log that cannot be written (a full disk) must not print tracebacks over our one line.
+    logging.raiseExceptions = False
     service: RosterService | None = None
     try:
         if command == "simulator":
@@ -679,25 +784,64 @@ def run_headless(
         service = RosterService.open(data_directory=directory, db_url=args.db_url, secrets=secrets)
         log.info("Running %s against %s", command, describe_url(str(service.engine.url)))
         return COMMANDS[command](args, service, console)
+    except OutputClosed as exc:
+        log.info("%s stopped: the reader of its output went away", command)
+        discard_output(exc.stream)
+        return EXIT_FAILED
     except errors.RosterSyncError as exc:
         log.error("%s failed: %s (%s)", command, exc.message, exc.detail or "")
-        console.error(exc.message)
+        _report(console, exc.message)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        console.error("interrupted")
+        _report(console, "interrupted")
         return 130
     except Exception:
         log.exception("Unexpected failure in %s", command)
         where = f"; details are in {log_path}" if log_path else ""
-        console.error(f"unexpected error — this is a bug, please report it{where}")
+        _report(console, f"unexpected error — this is a bug, please report it{where}")
         return EXIT_FAILED
     finally:
         if service is not None:
             service.close()
 
 
+def _report(console: Console, message: str) -> None:
+    """The one error line, unless nobody is reading stderr any more."""
+    try:
+        console.error(message)
+    except OutputClosed as exc:
+        discard_output(exc.stream)
+
+
+def discard_output(stream: TextIO) -> None:
+    """Point a stream whose reader went away at the null device, as the Python documentation
+    recommends for a broken pipe, so that flushing it (at exit, too) is quiet. Streams that are
+    not files (a test's StringIO) are left alone."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    sys.exit(run(argv))
+    """The ``rostergui`` command. A closed stdout (``rostergui members X | head``) ends it
+    quietly, without a traceback, with status 1 (see the module docstring)."""
+    code: int | str | None
+    try:
+        code = run(argv)
+    except SystemExit as exc:  # argparse: usage errors, --help, --version
+        code = exc.code
+    try:
+        sys.stdout.flush()  # what is still buffered, while a closed pipe can be handled here
+    except BrokenPipeError:
+        discard_output(sys.stdout)
+        code = code or EXIT_FAILED
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

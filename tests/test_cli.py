@@ -204,7 +204,6 @@ def test_failed_sync_exits_1_and_still_prints_json(cli: Cli, sim: Simulator) -> 
         ),
         (["sync", "Nope"], {}, "failed"),
         (["members", "Nope"], {}, "No course named 'Nope'"),
-        (["sync"], {}, "Name the courses"),
         (["members", "X", "--role", "janitor"], {}, "unknown role"),
     ],
 )

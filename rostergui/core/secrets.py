@@ -20,7 +20,7 @@ import keyring.core
 import keyring.errors
 
 from rostergui.core import errors
-from rostergui.core.logs import redact_secret
+from rostergui.core.redact import remember
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,28 @@ _NO_KEYRING_HELP = (
 
 
 def backend_name(backend: keyring.backend.KeyringBackend | None = None) -> str:
-    chosen = backend or keyring.get_keyring()
+    chosen = backend or load_backend()
     return f"{type(chosen).__module__}.{type(chosen).__name__}"
+
+
+def load_backend() -> keyring.backend.KeyringBackend:
+    """keyring's backend, or :class:`KeyringUnavailableError` when the one that
+    ``PYTHON_KEYRING_BACKEND`` or keyring's configuration file names cannot be loaded (not
+    installed, misspelt, or not usable on this system)."""
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # an import, attribute or viability error of a named backend
+        log.warning("Cannot load the keyring backend: %s: %s", type(exc).__name__, exc)
+        chosen = os.environ.get("PYTHON_KEYRING_BACKEND")
+        if chosen is not None:
+            raise errors.KeyringUnavailableError(
+                f"PYTHON_KEYRING_BACKEND names a keyring backend that cannot be loaded "
+                f"('{chosen}'); install it, correct the name or unset the variable"
+            ) from exc
+        raise errors.KeyringUnavailableError(
+            "The keyring configuration file (keyringrc.cfg) names a keyring backend that "
+            "cannot be loaded; install it, correct the file or remove it"
+        ) from exc
 
 
 def _is_file_fallback(backend: keyring.backend.KeyringBackend) -> bool:
@@ -72,10 +92,15 @@ class SecretStore:
 
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
-        return self._backend or keyring.get_keyring()
+        """The backend in use; raises :class:`KeyringUnavailableError` if it cannot load."""
+        return self._backend or load_backend()
 
     def describe(self) -> str:
-        return backend_name(self.backend)
+        try:
+            return backend_name(self.backend)
+        except errors.KeyringUnavailableError:
+            chosen = os.environ.get("PYTHON_KEYRING_BACKEND")
+            return f"{chosen} (cannot be loaded)" if chosen else "(cannot be loaded)"
 
     def check(self) -> None:
         """Raise :class:`KeyringUnavailableError` unless a real backend is there.
@@ -134,13 +159,13 @@ class SecretStore:
     def _get(self, account: str, action: str) -> str | None:
         value = self._call(action, "get_password", account)
         if value:
-            redact_secret(value)
+            remember(value)
         return value or None
 
     def _set(self, account: str, value: str, action: str) -> None:
         if not value:
             raise errors.ConfigError("A secret cannot be empty")
-        redact_secret(value)
+        remember(value)
         self._call(action, "set_password", account, value)
 
     def _delete(self, account: str, action: str) -> None:
@@ -163,9 +188,13 @@ class SecretStore:
     def set_course_secret(self, uid: str, kind: str, value: str) -> None:
         self._set(self.course_account(uid, kind), value, f"saving the {kind.replace('_', ' ')}")
 
+    def delete_course_secret(self, uid: str, kind: str) -> None:
+        """Delete one of a course's secrets; deleting one that is not there is harmless."""
+        self._delete(self.course_account(uid, kind), f"removing the {kind.replace('_', ' ')}")
+
     def delete_course_secrets(self, uid: str) -> None:
         for kind in COURSE_SECRET_KINDS:
-            self._delete(self.course_account(uid, kind), "removing the course's secrets")
+            self.delete_course_secret(uid, kind)
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

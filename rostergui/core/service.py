@@ -2,13 +2,28 @@
 
 The service ties the store, the keyring, the LTIAAS client and the sync engine together, so a
 course is added, synced, listed or exported the same way from every front end. It imports no Qt.
+
+Secrets and database rows change together in a fixed order, so a failure never leaves a course
+without its keys or keys without a course:
+
+* Adding or editing a course writes its secrets inside the database transaction; if the keyring
+  fails the row is not saved, and if the transaction fails after the secrets were written they
+  are put back as they were (:class:`_SecretChanges`).
+* Removing a course (or a key no course uses any more) deletes secrets only after the database
+  change is committed; a secret that cannot be deleted then is logged and reported with where
+  it is, since the course itself is gone.
+
+Every secret that reaches the service (typed, from the environment, or handed out by LTIAAS) is
+registered with :func:`~rostergui.core.redact.remember`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,13 +36,160 @@ from sqlalchemy import Connection, Engine
 from rostergui.core import errors, export
 from rostergui.core.ltiaas import Credentials, LtiaasClient, RetryPolicy, normalise_base_url
 from rostergui.core.paths import data_dir, default_db_url
+from rostergui.core.redact import remember
 from rostergui.core.roles import RoleMapping, ToolRole, normalise_rule_key
-from rostergui.core.secrets import SecretStore
+from rostergui.core.secrets import COURSE_SECRET_KINDS, SERVICE_NAME, SecretStore
 from rostergui.core.store import repo
-from rostergui.core.store.db import open_database, storage_errors
+from rostergui.core.store.db import Timeouts, open_database, storage_errors
+from rostergui.core.store.schema import contexts, role_rules
 from rostergui.core.sync import MassDropPolicy, ProgressCallback, SyncEngine, SyncResult
 
 log = logging.getLogger(__name__)
+
+#: ASCII punctuation a host name (or a bracketed IPv6 address with its port) may contain.
+_HOST_PUNCTUATION = set("-._:[]%")
+#: The longest LTI role key an administrator may type (the stored key must also fit its column).
+MAX_ROLE_KEY = 255
+
+
+def checked_base_url(url: str) -> str:
+    """:func:`normalise_base_url`, plus a check that the origin is one an HTTP client can use
+    and the database can store: a host without spaces, control or invisible characters, and
+    no longer than the column."""
+    text = url.strip()
+    shown = text if len(text) <= 80 else text[:80] + "…"
+    problem = (
+        f"'{shown}' is not a web address; enter your LTIAAS address, for example "
+        "https://yourtool.ltiaas.com"
+    )
+    try:
+        base = normalise_base_url(url)
+    except ValueError as exc:  # urllib's own parse errors, should one ever slip through
+        raise errors.ConfigError(problem) from exc
+    netloc = base.partition("://")[2]
+    for char in netloc:
+        category = unicodedata.category(char)
+        if category[0] in "CZ" or (
+            char.isascii() and not char.isalnum() and char not in _HOST_PUNCTUATION
+        ):
+            raise errors.ConfigError(problem)
+    if netloc.endswith(":"):
+        raise errors.ConfigError(problem)
+    try:
+        httpx.URL(base)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise errors.ConfigError(problem) from exc
+    return repo.fits(contexts.c.base_url, base, "The LTIAAS address")
+
+
+def checked_role_key(lti_role: str) -> str:
+    """The mapping-table key for an LTI role an administrator typed, or :class:`ConfigError`
+    when it cannot name a role: empty, spaces or control characters in it, too long, or a
+    sub-role without its role."""
+    text = lti_role.strip()
+    if not text:
+        raise errors.ConfigError("Name the LTI role to map, for example Instructor#Grader")
+    if len(text) > MAX_ROLE_KEY:
+        raise errors.ConfigError(
+            f"An LTI role is at most {MAX_ROLE_KEY} characters; this one has {len(text)}"
+        )
+    if any(char.isspace() for char in text) or repo.CONTROL_CHARACTERS.search(text):
+        raise errors.ConfigError(
+            "An LTI role contains no spaces or control characters; give it as LTIAAS sends "
+            "it, for example Instructor#Grader or a full role URI"
+        )
+    try:
+        key = normalise_rule_key(text)
+    except ValueError as exc:
+        raise errors.ConfigError(str(exc)) from exc
+    if not key or key.startswith("#"):
+        raise errors.ConfigError(
+            f"'{text}' names no LTI role; give one such as Instructor or Instructor#Grader"
+        )
+    return repo.fits(role_rules.c.lti_role, key, "The LTI role")
+
+
+def _remember(*secrets: str | None) -> None:
+    """Register secrets for redaction as they enter (stripped as they will be used, too)."""
+    for secret in secrets:
+        if secret:
+            remember(secret)
+            remember(secret.strip())
+
+
+class _SecretChanges:
+    """Secrets written inside a database transaction, with what they replaced, so that they
+    can be put back as they were when the transaction fails after all."""
+
+    def __init__(self, store: SecretStore) -> None:
+        self.store = store
+        self._undo: list[tuple[str, Callable[[], None]]] = []
+
+    def set_api_key(self, base_url: str, value: str) -> None:
+        store = self.store
+        previous = store.get_api_key(base_url)
+        if previous == value:
+            return
+        account = store.api_key_account(base_url)
+        store.set_api_key(base_url, value)
+        if previous:
+            self._undo.append((account, lambda: store.set_api_key(base_url, previous)))
+        else:
+            self._undo.append((account, lambda: store.delete_api_key(base_url)))
+
+    def set_course_secret(self, uid: str, kind: str, value: str) -> None:
+        store = self.store
+        previous = store.get_course_secret(uid, kind)
+        if previous == value:
+            return
+        account = store.course_account(uid, kind)
+        store.set_course_secret(uid, kind, value)
+        if previous:
+            self._undo.append((account, lambda: store.set_course_secret(uid, kind, previous)))
+        else:
+            self._undo.append((account, lambda: store.delete_course_secret(uid, kind)))
+
+    def undo(self) -> None:
+        """Put every changed secret back (newest first); failures are logged, not raised, so
+        the error that made the save fail is the one the user sees."""
+        for account, action in reversed(self._undo):
+            try:
+                action()
+            except errors.RosterSyncError as exc:
+                log.error(
+                    "Could not restore keyring entry %s of %s after a failed save: %s",
+                    account,
+                    SERVICE_NAME,
+                    exc.message,
+                )
+        self._undo.clear()
+
+
+def _delete_after_commit(done: str, deletions: list[tuple[str, Callable[[], None]]]) -> None:
+    """Delete secrets whose database rows are already gone. One that cannot be deleted is
+    logged, and then reported in one :class:`SecretsError` that says what was done, which
+    keyring entries may remain and how to remove them."""
+    left: list[str] = []
+    for account, delete in deletions:
+        try:
+            delete()
+        except errors.RosterSyncError as exc:
+            log.error(
+                "%s, but could not delete keyring entry %s of %s: %s",
+                done,
+                account,
+                SERVICE_NAME,
+                exc.message,
+            )
+            left.append(account)
+    if left:
+        entries = ", ".join(f"'{account}'" for account in left)
+        raise errors.SecretsError(
+            f"{done}, but the keyring failed while deleting its keys (see the log), so they may "
+            f"still be there: once the keyring works, delete the entries {entries} of "
+            f"'{SERVICE_NAME}' with your keyring manager (such as Seahorse, KWalletManager, "
+            "Keychain Access or Credential Manager)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,17 +251,23 @@ class RosterService:
         data_directory: str | Path | None = None,
         db_url: str | None = None,
         secrets: SecretStore | None = None,
+        db_timeouts: Timeouts | None = None,
         **options: object,
     ) -> RosterService:
+        """Open the database (``db_timeouts`` default to :meth:`Timeouts.from_env`)."""
         directory = data_dir(data_directory)
         url = db_url or os.environ.get("ROSTERGUI_DB_URL") or default_db_url(directory)
-        engine = open_database(url)
-        return cls(
-            engine,
-            secrets or SecretStore(),
-            data_directory=directory,
-            **options,  # type: ignore[arg-type]
-        )
+        engine = open_database(url, db_timeouts)
+        try:
+            return cls(
+                engine,
+                secrets or SecretStore(),
+                data_directory=directory,
+                **options,  # type: ignore[arg-type]
+            )
+        except BaseException:
+            engine.dispose()
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -127,7 +295,7 @@ class RosterService:
     def saved_api_key(self, base_url: str) -> str | None:
         """The API key already stored for this LTIAAS host, to offer when adding a course."""
         try:
-            return self.secrets.get_api_key(normalise_base_url(base_url))
+            return self.secrets.get_api_key(checked_base_url(base_url))
         except errors.ConfigError:
             return None
 
@@ -161,13 +329,15 @@ class RosterService:
         service is there (and hands out a long-lived service key). With only a service key, a
         one-member roster request proves the keys and names the course.
         """
-        base = normalise_base_url(base_url)
+        _remember(api_key, service_key, ltik)
+        base = checked_base_url(base_url)
         if not api_key.strip():
             raise errors.ConfigError("Enter the LTIAAS API key")
         if ltik:
             creds = Credentials(api_key.strip(), ltik.strip(), "ltik")
             with self._client(base, creds) as client:
                 info = client.idtoken()
+            _remember(info.service_key)
             return ConnectionCheck(
                 platform_id=info.platform_id,
                 platform_name=info.platform_name,
@@ -217,30 +387,40 @@ class RosterService:
         Nothing is saved when LTIAAS refuses the keys. A course whose roster service is
         missing is saved (its state is recorded and shown) so the admin can fix the LMS side.
         """
+        _remember(api_key, service_key, ltik)
         self.secrets.check()
-        base = normalise_base_url(base_url)
+        base = checked_base_url(base_url)
+        # Checked before LTIAAS is asked, and again when saving (another program may add it).
+        with self._read("checking the name") as conn:
+            name = repo.check_name_free(conn, name)
         check = check or self.check_connection(base, api_key, service_key=service_key, ltik=ltik)
+        _remember(check.service_key)
         long_lived = check.service_key or (service_key.strip() if service_key else None)
         scheme = "service_key" if long_lived else "ltik"
-        with self._write("saving the course") as conn:
-            course = repo.add_course(
-                conn,
-                name=name,
-                base_url=base,
-                platform_id=(platform_id or check.platform_id).strip(),
-                auth_scheme=scheme,
-                context_id=check.context_id,
-                title=check.title,
-                label=check.label,
-                resource_link_id=check.resource_link_id,
-                roster_available=check.roster_available,
-            )
-            # Inside the transaction: if the keyring fails, the course is not saved either.
-            self.secrets.set_api_key(base, api_key.strip())
-            if long_lived:
-                self.secrets.set_course_secret(course.uid, "service_key", long_lived)
-            if ltik:
-                self.secrets.set_course_secret(course.uid, "ltik", ltik.strip())
+        changes = _SecretChanges(self.secrets)
+        try:
+            with self._write("saving the course") as conn:
+                course = repo.add_course(
+                    conn,
+                    name=name,
+                    base_url=base,
+                    platform_id=(platform_id or check.platform_id).strip(),
+                    auth_scheme=scheme,
+                    context_id=check.context_id,
+                    title=check.title,
+                    label=check.label,
+                    resource_link_id=check.resource_link_id,
+                    roster_available=check.roster_available,
+                )
+                # Inside the transaction: if the keyring fails, the course is not saved either.
+                changes.set_api_key(base, api_key.strip())
+                if long_lived:
+                    changes.set_course_secret(course.uid, "service_key", long_lived)
+                if ltik:
+                    changes.set_course_secret(course.uid, "ltik", ltik.strip())
+        except BaseException:
+            changes.undo()  # the row is not saved: no secrets for it, the old API key back
+            raise
         log.info("Added course %s (%s)", course.name, check.describe())
         return course, check
 
@@ -257,9 +437,14 @@ class RosterService:
         """Rename a course or give it new keys (a refreshed launch token, a new service key,
         another LTIAAS address). New credentials are checked with LTIAAS first and must reach
         the same course; nothing changes when they are refused."""
+        _remember(api_key, service_key, ltik)
         course = self.course(name)
         check: ConnectionCheck | None = None
-        base = normalise_base_url(base_url) if base_url else course.base_url
+        base = checked_base_url(base_url) if base_url else course.base_url
+        values: dict[str, object] = {}
+        if new_name is not None and new_name.strip() != course.name:
+            with self._read("checking the name") as conn:
+                values["name"] = repo.check_name_free(conn, new_name)
         credentials_change = bool(api_key or service_key or ltik or base != course.base_url)
         key = ""
         long_lived: str | None = None
@@ -277,14 +462,6 @@ class RosterService:
                     f"These keys reach the course '{check.title or check.context_id}', not "
                     f"'{course.title or course.name}'; add it as a new course instead"
                 )
-        values: dict[str, object] = {}
-        if new_name and new_name.strip() != course.name:
-            if not new_name.strip():
-                raise errors.ConfigError("Give the course a name")
-            with self._read("checking the name") as conn:
-                if repo.find_course(conn, new_name.strip()) is not None:
-                    raise errors.ConfigError(f"A course named '{new_name.strip()}' already exists")
-            values["name"] = new_name.strip()
         if check is not None:
             long_lived = check.service_key or (service_key.strip() if service_key else None)
             values.update(
@@ -296,35 +473,70 @@ class RosterService:
             )
             if check.resource_link_id:
                 values["resource_link_id"] = check.resource_link_id
-        with self._write("saving the course") as conn:
-            if values:
-                repo.update_course(conn, course.id, **values)
-            if check is not None:
-                self.secrets.set_api_key(base, key)
-                if long_lived:
-                    self.secrets.set_course_secret(course.uid, "service_key", long_lived)
-                if ltik:
-                    self.secrets.set_course_secret(course.uid, "ltik", ltik.strip())
-            updated = repo.get_course_by_id(conn, course.id)
-        if base != course.base_url and not any(
-            c.base_url == course.base_url for c in self.courses()
-        ):
-            self.secrets.delete_api_key(course.base_url)
+        changes = _SecretChanges(self.secrets)
+        try:
+            with self._write("saving the course") as conn:
+                if values:
+                    repo.update_course(conn, course.id, **values)
+                if check is not None:
+                    changes.set_api_key(base, key)
+                    if long_lived:
+                        changes.set_course_secret(course.uid, "service_key", long_lived)
+                    if ltik:
+                        changes.set_course_secret(course.uid, "ltik", ltik.strip())
+                updated = repo.get_course_by_id(conn, course.id)
+                old_key_unused = base != course.base_url and not repo.courses_on(
+                    conn, course.base_url
+                )
+        except BaseException:
+            changes.undo()  # nothing was saved: the course keeps the keys it had
+            raise
         log.info("Updated course %s", updated.name)
+        if old_key_unused:
+            _delete_after_commit(
+                f"Updated '{updated.name}'",
+                [
+                    (
+                        self.secrets.api_key_account(course.base_url),
+                        lambda: self.secrets.delete_api_key(course.base_url),
+                    )
+                ],
+            )
         return updated, check
 
     def remove_course(self, name: str, *, keep_roster: bool = False) -> None:
-        """Remove a course and its secrets. The shared API key goes with the last course of
-        its LTIAAS host."""
+        """Remove a course, then its secrets. The shared API key goes with the last course of
+        its LTIAAS host.
+
+        The secrets are deleted only once the database change is committed: a locked or
+        read-only database leaves the course as it was, keys included. A key that cannot be
+        deleted afterwards raises :class:`SecretsError` saying the course is gone and which
+        keyring entries may remain.
+        """
         course = self.course(name)
-        self.secrets.delete_course_secrets(course.uid)
         # Removing an already archived course deletes the roster it kept.
         keep_roster = keep_roster and course.archived_at is None
         with self._write("removing the course") as conn:
             repo.remove_course(conn, course.id, keep_roster=keep_roster)
-        if not any(c.base_url == course.base_url for c in self.courses()):
-            self.secrets.delete_api_key(course.base_url)
+            api_key_unused = not repo.courses_on(conn, course.base_url)
         log.info("Removed course %s (roster %s)", name, "kept" if keep_roster else "deleted")
+        store = self.secrets
+        deletions: list[tuple[str, Callable[[], None]]] = [
+            (
+                store.course_account(course.uid, kind),
+                functools.partial(store.delete_course_secret, course.uid, kind),
+            )
+            for kind in COURSE_SECRET_KINDS
+        ]
+        if api_key_unused:
+            deletions.append(
+                (
+                    store.api_key_account(course.base_url),
+                    lambda: store.delete_api_key(course.base_url),
+                )
+            )
+        kept = " (its roster is kept)" if keep_roster else ""
+        _delete_after_commit(f"Removed '{course.name}'{kept}", deletions)
 
     # --- syncing ------------------------------------------------------------------------
 
@@ -416,7 +628,7 @@ class RosterService:
 
     def set_role_rule(self, lti_role: str, tool_role: ToolRole) -> int:
         """Store an override and re-map every stored member; returns how many changed."""
-        key = normalise_rule_key(lti_role)
+        key = checked_role_key(lti_role)
         with self._write("saving the role mapping") as conn:
             repo.set_role_rule(conn, key, tool_role)
             return repo.remap_roles(conn, repo.load_role_mapping(conn))

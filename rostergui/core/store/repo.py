@@ -8,6 +8,7 @@ command line and the window ask the same questions the same way. Functions take 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import uuid
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
+    String,
     and_,
     bindparam,
     case,
@@ -200,6 +203,90 @@ def get_course_by_id(conn: Connection, pk: int) -> Course:
     return found[0]
 
 
+#: Characters no name may contain: C0 and C1 controls (tab, line breaks, escape…), DEL, the
+#: Unicode line and paragraph separators, bidirectional overrides and isolates (they reorder
+#: what is shown around them), and lone surrogates (not text at all).
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+#: What the course fields are called in messages.
+_LABELS = {
+    "name": "course name",
+    "base_url": "LTIAAS address",
+    "platform_id": "platform id",
+    "context_id": "course (context) id",
+    "resource_link_id": "resource link id",
+}
+
+
+def check_course_name(name: str) -> str:
+    """The name as stored (trimmed), or :class:`ConfigError` saying what is wrong with it."""
+    name = name.strip()
+    if not name:
+        raise errors.ConfigError("Give the course a name")
+    if CONTROL_CHARACTERS.search(name):
+        raise errors.ConfigError(
+            "A course name cannot contain control characters (such as tabs, line breaks or "
+            "text-direction marks)"
+        )
+    return fits(contexts.c.name, name, "The course name")
+
+
+def fits(column: Column[Any], value: str, what: str) -> str:
+    """``value`` if the column can hold it on every database (SQLite stores any length, while
+    PostgreSQL refuses what is too long, and any text with a NUL character); else a
+    :class:`ConfigError` naming ``what``."""
+    length = column.type.length if isinstance(column.type, String) else None
+    if length is not None and len(value) > length:
+        raise errors.ConfigError(
+            f"{what} is too long to store ({len(value)} characters; at most {length})"
+        )
+    if "\x00" in value:
+        raise errors.ConfigError(f"{what} contains a NUL character, which cannot be stored")
+    return value
+
+
+def _course_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Course fields checked (and, for free text from the LMS, cleaned) before writing."""
+    checked = dict(values)
+    for key, value in values.items():
+        if not isinstance(value, str):
+            continue
+        if key == "name":
+            checked[key] = check_course_name(value)
+        elif key in ("title", "label"):
+            # The LMS's own words: shown, never matched on, so a NUL is just replaced.
+            checked[key] = value.replace("\x00", "\ufffd")
+        else:
+            label = _LABELS.get(key, key.replace("_", " "))
+            checked[key] = fits(contexts.c[key], value, f"The {label}")
+    return checked
+
+
+def check_name_free(conn: Connection, name: str) -> str:
+    """The checked name (see :func:`check_course_name`) if no course, kept or not, has it."""
+    name = check_course_name(name)
+    existing = find_course(conn, name)
+    if existing is not None and existing.archived_at is not None:
+        raise errors.ConfigError(
+            f"The removed course '{name}' is still kept for reference; choose another name, "
+            f"or delete its roster with 'contexts remove \"{name}\"'"
+        )
+    if existing is not None:
+        raise errors.ConfigError(
+            f"A course named '{name}' already exists; choose another name or remove it first"
+        )
+    return name
+
+
+def courses_on(conn: Connection, base_url: str) -> int:
+    """How many courses (not kept-for-reference ones) use this LTIAAS origin."""
+    query = select(func.count()).where(
+        contexts.c.base_url == base_url, contexts.c.archived_at.is_(None)
+    )
+    return int(conn.execute(query).scalar() or 0)
+
+
 def add_course(
     conn: Connection,
     *,
@@ -213,39 +300,41 @@ def add_course(
     resource_link_id: str | None = None,
     roster_available: bool | None = None,
 ) -> Course:
-    name = name.strip()
-    if not name:
-        raise errors.ConfigError("Give the course a name")
-    existing = find_course(conn, name)
-    if existing is not None and existing.archived_at is not None:
-        raise errors.ConfigError(
-            f"The removed course '{name}' is still kept for reference; choose another name, "
-            f"or delete its roster with 'contexts remove \"{name}\"'"
-        )
-    if existing is not None:
-        raise errors.ConfigError(
-            f"A course named '{name}' already exists; choose another name or remove it first"
-        )
+    values = _course_values(
+        {
+            "name": name,
+            "base_url": base_url,
+            "platform_id": platform_id,
+            "context_id": context_id,
+            "title": title,
+            "label": label,
+            "resource_link_id": resource_link_id,
+            "auth_scheme": auth_scheme,
+        }
+    )
+    name = values["name"]
+    check_name_free(conn, name)
     conn.execute(
         insert(contexts).values(
             uid=str(uuid.uuid4()),
-            name=name,
-            base_url=base_url,
-            platform_id=platform_id,
-            context_id=context_id,
-            title=title,
-            label=label,
-            resource_link_id=resource_link_id,
-            auth_scheme=auth_scheme,
             roster_available=roster_available,
             created_at=utcnow(),
             last_status="never",
+            **values,
         )
     )
     return get_course(conn, name)
 
 
 def update_course(conn: Connection, pk: int, **values: Any) -> None:
+    """Change a course's fields; a new name is checked like a new course's (and must be free)."""
+    values = _course_values(values)
+    if "name" in values:
+        other = find_course(conn, values["name"])
+        if other is not None and other.id != pk:
+            raise errors.ConfigError(
+                f"A course named '{values['name']}' already exists; choose another name"
+            )
     conn.execute(update(contexts).where(contexts.c.id == pk).values(**values))
 
 
@@ -386,8 +475,11 @@ def run_changes(conn: Connection, run_id: int) -> list[Change]:
 
 
 def process_handle() -> str:
-    """Identifies this process in ``sync_runs.holder``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Identifies this process in ``sync_runs.holder`` (a very long host name is shortened
+    to fit the column; the pid stays whole)."""
+    pid = f":{os.getpid()}"
+    length = sync_runs.c.holder.type.length or 200  # type: ignore[attr-defined]
+    return socket.gethostname()[: length - len(pid)] + pid
 
 
 def _holder_is_gone(holder: str | None, started_at: datetime, now: datetime) -> bool:
@@ -451,6 +543,7 @@ def load_role_mapping(conn: Connection) -> RoleMapping:
 
 
 def set_role_rule(conn: Connection, key: str, role: ToolRole) -> None:
+    fits(role_rules.c.lti_role, key, "The LTI role")
     conn.execute(delete(role_rules).where(role_rules.c.lti_role == key))
     conn.execute(insert(role_rules).values(lti_role=key, tool_role=role.value))
 
