@@ -33,6 +33,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rostergui import APP_NAME, __version__
+from rostergui.core.states import AuthScheme, Phase, StatusFilter, Trigger
 
 if TYPE_CHECKING:
     from rostergui.core.roles import ToolRole
@@ -57,8 +58,8 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", help="only this tool role (e.g. Learner, 'Teaching Assistant')")
     parser.add_argument(
         "--status",
-        choices=("active", "inactive", "all"),
-        default="active",
+        choices=[s.value for s in StatusFilter],
+        default=StatusFilter.ACTIVE.value,
         help="member status to include (default: active)",
     )
     parser.add_argument("--search", help="words that must all occur in name, email or user id")
@@ -306,12 +307,12 @@ class ProgressPrinter:
 
     def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
-        if progress.phase == "fetching" and now - self._last < (0.1 if self.tty else 5.0):
+        if progress.phase is Phase.FETCHING and now - self._last < (0.1 if self.tty else 5.0):
             return
         self._last = now
         text = (
             f"{self.name}: page {progress.pages}, {progress.fetched} members"
-            if progress.phase == "fetching"
+            if progress.phase is Phase.FETCHING
             else f"{self.name}: saving {progress.fetched} members"
         )
         self._write(("\r\033[K" + text) if self.tty else text + "\n")
@@ -478,7 +479,7 @@ def cmd_contexts(args: argparse.Namespace, service: RosterService, console: Cons
             f"warning: the roster service is not available for '{course.name}'; enable Names "
             "and Roles for the tool in the LMS, then add the course again from a new launch"
         )
-    elif course.auth_scheme == "ltik":
+    elif course.auth_scheme == AuthScheme.LTIK:
         console.error(
             "warning: LTIAAS gave no service key, so syncs use the launch token, which expires "
             "after 24 hours"
@@ -534,7 +535,7 @@ def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console)
                 allow_mass_drop=args.allow_mass_drop,
                 progress=printer,
                 cancel=cancel,
-                trigger="command",
+                trigger=Trigger.COMMAND,
             )
             printer.done()
             results.append(result)
@@ -576,12 +577,14 @@ def cmd_export(args: argparse.Namespace, service: RosterService, console: Consol
     from rostergui.core import errors, export
 
     try:
-        # A device, a pipe or an existing file is refused before the roster is loaded.
-        export.check_target(args.output, overwrite=args.force)
-        rows = service.members(
-            args.name, role=parse_role_option(args.role), status=args.status, search=args.search
+        count = service.export(
+            args.name,
+            args.output,
+            role=parse_role_option(args.role),
+            status=args.status,
+            search=args.search,
+            overwrite=args.force,
         )
-        count = export.write_csv(rows, args.output, overwrite=args.force)
     except export.ExportExistsError as exc:
         raise errors.ConfigError(f"'{exc.path}' already exists; add --force to replace it") from exc
     console.print(f"Exported {count} members of '{args.name}' to {args.output}")
@@ -769,8 +772,6 @@ def run_headless(
 
     directory = data_dir(args.data_dir)
     log_path = setup_logging(directory if command != "simulator" else None, verbose=args.verbose)
-    # A log that cannot be written (a full disk) must not print tracebacks over our one line.
-    logging.raiseExceptions = False
     service: RosterService | None = None
     try:
         if command == "simulator":
@@ -831,6 +832,11 @@ def discard_output(stream: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``rostergui`` command. A closed stdout (``rostergui members X | head``) ends it
     quietly, without a traceback, with status 1 (see the module docstring)."""
+    from rostergui.core.private_files import use_private_umask
+
+    # Whatever a run creates (the database's side files, a rotated log, an export) is the
+    # user's alone, even where no explicit mode is set.
+    use_private_umask()
     code: int | str | None
     try:
         code = run(argv)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from rostergui.core import errors
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import ConnectionCheck, RosterService
+from rostergui.core.states import AuthScheme, Trigger
 from rostergui.core.store import repo
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
 
@@ -29,13 +30,13 @@ log = logging.getLogger(__name__)
 
 # (course name shown in the app, simulator slug, how it is added)
 DEMO_COURSES: tuple[tuple[str, str, str], ...] = (
-    ("Biology 101", "canvas-bio", "service_key"),
-    ("Chimie générale", "moodle-chem", "ltik"),
-    ("World History", "bb-history", "service_key"),
-    ("Data Science", "edx-data", "ltik"),
-    ("Psychology (all sections)", "canvas-large", "service_key"),
-    ("Python for Everyone (100k)", "mooc-100k", "service_key"),
-    ("Studio Art Portfolio", "no-roster", "ltik"),
+    ("Biology 101", "canvas-bio", AuthScheme.SERVICE_KEY),
+    ("Chimie générale", "moodle-chem", AuthScheme.LTIK),
+    ("World History", "bb-history", AuthScheme.SERVICE_KEY),
+    ("Data Science", "edx-data", AuthScheme.LTIK),
+    ("Psychology (all sections)", "canvas-large", AuthScheme.SERVICE_KEY),
+    ("Python for Everyone (100k)", "mooc-100k", AuthScheme.SERVICE_KEY),
+    ("Studio Art Portfolio", "no-roster", AuthScheme.LTIK),
 )
 REVOKED_NAME = "Physics Lab (revoked key)"
 SYNC_AT_START = ("Biology 101", "Studio Art Portfolio", REVOKED_NAME)
@@ -86,7 +87,7 @@ def start_demo(
         _add_courses(demo)
         if sync_at_start:
             for name in SYNC_AT_START:
-                result = service.sync(name, trigger="demo")
+                result = service.sync(name, trigger=Trigger.DEMO)
                 log.info("Demo start-up sync: %s", result.summary())
     except BaseException:
         demo.close()
@@ -112,7 +113,7 @@ def _add_courses(demo: Demo) -> None:
             )
             continue
         try:
-            if scheme == "ltik":
+            if scheme == AuthScheme.LTIK:
                 service.add_course(name, sim.base_url, DEFAULT_API_KEY, ltik=course.ltik)
             else:
                 service.add_course(
@@ -155,9 +156,9 @@ def _refresh(
         repo.update_course(conn, course.id, base_url=base_url)
     service.secrets.set_api_key(base_url, DEFAULT_API_KEY)
     if service_key:
-        service.secrets.set_course_secret(uid, "service_key", service_key)
+        service.secrets.set_course_secret(uid, AuthScheme.SERVICE_KEY, service_key)
     if ltik:
-        service.secrets.set_course_secret(uid, "ltik", ltik)
+        service.secrets.set_course_secret(uid, AuthScheme.LTIK, ltik)
 
 
 def run_headless_demo(args: argparse.Namespace, console: Console) -> int:
@@ -170,7 +171,7 @@ def run_headless_demo(args: argparse.Namespace, console: Console) -> int:
         for course in demo.service.courses():
             if course.name in SYNC_AT_START or "100k" in course.name:
                 continue
-            console.print(demo.service.sync(course.name, trigger="demo").summary())
+            console.print(demo.service.sync(course.name, trigger=Trigger.DEMO).summary())
         console.print("")
         for course in demo.service.courses():
             synced = (

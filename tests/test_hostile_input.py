@@ -13,6 +13,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -481,3 +482,102 @@ def test_a_compressed_page_within_the_limit_is_read(raw_server: Callable[..., Ra
     server = raw_server(send)
     with local_client(server) as c:
         assert c.fetch_page().members[0].user_id == "1"
+
+
+# --- the LTIAAS address an admin types ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "https://ho\x85st.com",
+        "https://\u202eevil.com",
+        "https://a\u200bb.com",
+        "https://ho\ud800st",
+        "https://[v1.fe]",
+        "https://999.1.1.1",
+        "https:/host",
+        "https://a<b>.com",
+        "https://host\\evil",
+        "https://host;x",
+        "https://[::1",
+        "https://h:0",
+        "https://h:99999",
+        "https://exa mple.com",
+        "",
+    ],
+)
+def test_an_address_the_client_cannot_use_is_refused_in_words(typed: str) -> None:
+    from rostergui.core.ltiaas import normalise_base_url
+
+    with pytest.raises(errors.ConfigError) as info:
+        normalise_base_url(typed)
+    assert info.value.message.isprintable()
+
+
+@pytest.mark.parametrize(
+    ("typed", "origin"),
+    [
+        ("tool.ltiaas.com", "https://tool.ltiaas.com"),
+        ("HTTPS://Tool.LTIAAS.com:443/path", "https://tool.ltiaas.com"),
+        ("https://host:", "https://host"),
+        ("http://[::1]:80", "http://[::1]"),
+        ("https://bücher.de:8443", "https://bücher.de:8443"),
+    ],
+)
+def test_one_origin_is_spelled_one_way(typed: str, origin: str) -> None:
+    from rostergui.core.ltiaas import normalise_base_url
+
+    assert normalise_base_url(typed) == origin
+
+
+# --- Ctrl-C -------------------------------------------------------------------------------
+
+
+def test_ctrl_c_cancels_a_sync_stuck_on_a_trickling_server_at_once(
+    tmp_path: Path, sim: Simulator
+) -> None:
+    """The first Ctrl-C cancels cleanly within a moment, even inside one slow request."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from rostergui.simulator import DEFAULT_API_KEY, Attack
+
+    env = {
+        **os.environ,
+        "ROSTERGUI_DATA_DIR": str(tmp_path / "data"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "ROSTERGUI_API_KEY": DEFAULT_API_KEY,
+        "ROSTERGUI_SERVICE_KEY": sim.course("canvas-bio").service_key,
+    }
+    env.pop("ROSTERGUI_DB_URL", None)
+    command = [sys.executable, "-m", "rostergui"]
+    added = subprocess.run(
+        [*command, "contexts", "add", "--name", "Bio", "--base-url", sim.base_url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    sim.inject(Attack("trickle_body", course="canvas-bio", page=2, interval=0.5, duration=30))
+    proc = subprocess.Popen(
+        [*command, "sync", "Bio"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)  # page 1 is in, page 2 is trickling
+    interrupted = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert time.monotonic() - interrupted < 3, "the first Ctrl-C did not cancel at once"
+    assert proc.returncode == 1, out + err
+    assert "cancelled" in out and "Traceback" not in err
+    assert "Cancelling" in err

@@ -250,7 +250,10 @@ def test_unreachable_host(respx_mock: respx.MockRouter) -> None:
 
 def test_a_repeated_next_link_stops_instead_of_looping(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(f"{BASE}/api/memberships").respond(json=page([member("1")], LMS + "?p=2"))
-    with make_client() as client, pytest.raises(errors.MalformedResponseError, match="already sent"):
+    with (
+        make_client() as client,
+        pytest.raises(errors.MalformedResponseError, match="already sent"),
+    ):
         list(client.iter_pages())
 
 

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import RosterService
+from rostergui.core.states import Trigger
 from rostergui.core.store import repo
 from rostergui.core.store.schema import memberships, sync_runs
 from rostergui.demo import Demo, start_demo
@@ -93,14 +94,14 @@ def prepare_demo(demo: Demo) -> None:
     """Sync a few more courses and age some, so the list shows every kind of badge."""
     service = demo.service
     for name in ("Chimie générale", "World History", "Psychology (all sections)"):
-        service.sync(name, trigger="demo")
+        service.sync(name, trigger=Trigger.DEMO)
     # Later syncs of Biology after people joined and left give its history some content.
     sim = demo.simulator
     sim.enroll("canvas-bio", count=4)
     sim.drop("canvas-bio", count=2)
-    service.sync("Biology 101", trigger="demo")
+    service.sync("Biology 101", trigger=Trigger.DEMO)
     sim.enroll("canvas-bio", count=2, role="TeachingAssistant")
-    service.sync("Biology 101", trigger="demo")
+    service.sync("Biology 101", trigger=Trigger.DEMO)
     ages = {
         "Chimie générale": timedelta(hours=3),
         "World History": timedelta(days=2),
@@ -265,7 +266,7 @@ def scene_add_course(window: MainWindow, demo: Demo, output: Path) -> None:
 def scene_mass_drop(window: MainWindow, demo: Demo, output: Path) -> None:
     service = demo.service
     demo.simulator.drop("canvas-bio", count=90)
-    result = service.sync("Biology 101", trigger="demo")
+    result = service.sync("Biology 101", trigger=Trigger.DEMO)
     if not result.held:
         raise RuntimeError("expected the demo sync to be held for confirmation")
     dialog = MassDropDialog(result, window)

@@ -1,48 +1,25 @@
 """Logging: a rotating file in the data directory, with secrets scrubbed from every record.
 
-Secrets are registered here as they are read from or written to the keyring; a filter on the
-handlers replaces them (and anything shaped like an LTIAAS Authorization value) before a record
-is written. The log is where the details of every failure go — the user sees one clear line,
+A filter on the handlers scrubs every record with :func:`~rostergui.core.redact.redact` (every
+secret the process knows, and anything shaped like an LTIAAS Authorization value) before it is
+written. The log is where the details of every failure go — the user sees one clear line,
 the log keeps the traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
-import re
-import threading
 from io import TextIOWrapper
 from pathlib import Path
 
 from rostergui.core import private_files
 from rostergui.core.paths import DB_FILE_NAME
+from rostergui.core.redact import redact
 
 LOG_FILE_NAME = "rostersync.log"
-_MASK = "«secret»"
-_AUTH_PATTERN = re.compile(r"(LTIK-AUTH-V[12]|SERVICE-AUTH-V1|Bearer)\s+[^\s\"',]+", re.IGNORECASE)
-
-_secrets: set[str] = set()
-_lock = threading.Lock()
-
-
-def redact_secret(value: str) -> None:
-    """Remember a secret so that no log record will ever contain it."""
-    if value and len(value) >= 4:
-        with _lock:
-            _secrets.add(value)
-
-
-def redact(text: str) -> str:
-    text = _AUTH_PATTERN.sub(lambda m: f"{m.group(1)} {_MASK}", text)
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        if secret in text:
-            text = text.replace(secret, _MASK)
-    return text
-
 
 class RedactingFilter(logging.Filter):
     """Scrubs the fully formatted message and any traceback text."""
@@ -85,10 +62,14 @@ def setup_logging(directory: Path | None, *, verbose: bool = False) -> Path | No
     """
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # A log that cannot be written (a full disk) must not print tracebacks over the one clear
+    # line the user gets; the failure itself is reported where it matters.
+    logging.raiseExceptions = False
     for handler in list(root.handlers):
         if getattr(handler, "_rostersync", False):
             root.removeHandler(handler)
-            handler.close()
+            with contextlib.suppress(OSError):  # closing flushes: fails on a full disk
+                handler.close()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -22,9 +22,10 @@ import logging
 import random
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,10 +34,10 @@ from rostergui import __version__
 from rostergui.core import bounded_http, errors
 from rostergui.core.nrps import JsonError, RosterPage, decode_json, optional_text, read_page
 from rostergui.core.redact import remember
+from rostergui.core.states import AuthScheme
 
 log = logging.getLogger(__name__)
 
-AuthScheme = Literal["service_key", "ltik"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class Credentials:
 
     api_key: str = field(repr=False)
     secret: str = field(repr=False)
-    scheme: AuthScheme = "service_key"
+    scheme: AuthScheme = AuthScheme.SERVICE_KEY
 
     def __post_init__(self) -> None:
         # Whatever the source of the keys, no message or log line may ever show them.
@@ -54,7 +55,7 @@ class Credentials:
 
     def header(self) -> str:
         # Exact LTIAAS formats; no "Bearer" word in either.
-        if self.scheme == "ltik":
+        if self.scheme == AuthScheme.LTIK:
             return f"LTIK-AUTH-V2 {self.api_key}:{self.secret}"
         return f"SERVICE-AUTH-V1 {self.api_key}:{self.secret}"
 
@@ -113,25 +114,35 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+#: Characters a host (with port) may hold besides letters and digits.
+_HOST_PUNCTUATION = frozenset("-._:[]%")
+
+
 def normalise_base_url(url: str) -> str:
     """Validate an LTIAAS base URL and return its origin (``https://host[:port]``).
 
     HTTPS is required so the API key is never sent in clear text; plain HTTP is allowed only
-    for loopback addresses (the built-in simulator, a local proxy).
+    for loopback addresses (the built-in simulator, a local proxy). The origin is spelled one
+    way (lower case, no default or empty port), because the API key is stored under it; a host
+    with spaces, control, invisible or bidi characters, or one the HTTP client cannot encode,
+    is refused here rather than failing later.
     """
     text = url.strip()
     if not text:
         raise errors.ConfigError(
             "Enter your LTIAAS address, for example https://yourtool.ltiaas.com"
         )
-    if "://" not in text:
-        text = "https://" + text
-    shown = text if len(text) <= 80 else text[:80] + "…"
+    shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text[:80])
+    shown += "…" if len(text) > 80 else ""
     problem = (
         f"'{shown}' is not a web address; enter your LTIAAS address, "
         "for example https://yourtool.ltiaas.com"
     )
-    if len(text) > 500 or any(ord(c) < 0x21 or c == "\x7f" for c in text):
+    if "://" not in text:
+        if text.casefold().startswith(("http:", "https:")):  # https:/host, https:host
+            raise errors.ConfigError(problem)
+        text = "https://" + text
+    if len(text) > 500 or not text.isprintable() or " " in text:
         raise errors.ConfigError(problem)
     try:
         parts = urlsplit(text)
@@ -140,14 +151,31 @@ def normalise_base_url(url: str) -> str:
         raise errors.ConfigError(problem) from None
     if parts.scheme not in ("http", "https") or not hostname or port == 0:
         raise errors.ConfigError(problem)
+    if parts.username or parts.password:
+        raise errors.ConfigError("Leave the user name and password out of the LTIAAS address")
+    for char in hostname:
+        if unicodedata.category(char)[0] in "CZ" or (
+            char.isascii() and not char.isalnum() and char not in _HOST_PUNCTUATION
+        ):
+            raise errors.ConfigError(problem)
     if parts.scheme == "http" and not is_loopback_host(hostname):
         raise errors.ConfigError(
             f"'{shown}' uses plain http; LTIAAS must be reached over https so the API key is "
             "encrypted (http is accepted only for this computer, e.g. http://127.0.0.1)"
         )
-    if parts.username or parts.password:
-        raise errors.ConfigError("Leave the user name and password out of the LTIAAS address")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    if "[" in parts.netloc:
+        try:
+            ipaddress.IPv6Address(hostname)
+        except ValueError:
+            raise errors.ConfigError(problem) from None
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    default_port = 443 if parts.scheme == "https" else 80
+    origin = f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+    try:
+        httpx.URL(origin)  # what the client will send to: IDNA and IP address rules
+    except (httpx.InvalidURL, ValueError):
+        raise errors.ConfigError(problem) from None
+    return origin
 
 
 def _text(value: Any) -> str | None:
@@ -276,7 +304,7 @@ class LtiaasClient:
 
     def idtoken(self) -> LaunchInfo:
         """Read a launch's ID token. LTIAAS accepts only launch-token (ltik) auth here."""
-        if self._credentials.scheme != "ltik":
+        if self._credentials.scheme != AuthScheme.LTIK:
             raise errors.ConfigError("Reading the launch needs a launch token (ltik)")
         content = self._get_body("/api/idtoken", {}, what="the launch (ID token)")
         body = self._decode(content, "the launch (ID token)")
@@ -522,7 +550,7 @@ class LtiaasClient:
                 detail=detail,
             )
         if status in (401, 403):
-            if self._credentials.scheme == "ltik":
+            if self._credentials.scheme == AuthScheme.LTIK:
                 hint = (
                     "the API key or launch token was refused; launch tokens expire after 24 "
                     "hours — launch the tool from the course again, and check the API key"

@@ -252,9 +252,10 @@ def plain_members(members: list[Any]) -> bool:
     normalising: an object with camelCase text ``userId`` (at most ``MAX_ID_LENGTH``
     characters), ``givenName`` and ``familyName``, text or missing ``name`` and ``email``, a
     list of at most ``MAX_ROLES`` printable role strings of at most ``MAX_ROLE_LENGTH``
-    characters and a status spelled as LTI does, or none. For such a member :func:`parse_member` returns the
-    fields unchanged (a missing status is Active), provided its text holds no NUL and is valid
-    Unicode: the caller knows that of the whole body (:func:`parse_page`).
+    characters and a status spelled as LTI does, or none. For such a member
+    :func:`parse_member` returns the fields unchanged (a missing status is Active), provided its
+    text holds no NUL and is valid Unicode: the caller knows that of the whole body
+    (:func:`parse_page`).
 
     One loop over the page rather than a call per member: it runs for every member of every
     roster, on the thread that fetches.

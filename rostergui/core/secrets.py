@@ -21,11 +21,12 @@ import keyring.errors
 
 from rostergui.core import errors
 from rostergui.core.redact import remember
+from rostergui.core.states import AuthScheme
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "RosterSync"
-COURSE_SECRET_KINDS = ("service_key", "ltik")
+COURSE_SECRET_KINDS = tuple(AuthScheme)
 
 _NO_KEYRING_HELP = (
     "No system keyring is available to store secrets safely; start or unlock your desktop's "

@@ -23,7 +23,6 @@ import functools
 import logging
 import os
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,11 +33,18 @@ import httpx
 from sqlalchemy import Connection, Engine
 
 from rostergui.core import errors, export
-from rostergui.core.ltiaas import Credentials, LtiaasClient, RetryPolicy, normalise_base_url
+from rostergui.core.ltiaas import (
+    Credentials,
+    Limits,
+    LtiaasClient,
+    RetryPolicy,
+    normalise_base_url,
+)
 from rostergui.core.paths import data_dir, default_db_url
 from rostergui.core.redact import remember
 from rostergui.core.roles import RoleMapping, ToolRole, normalise_rule_key
 from rostergui.core.secrets import COURSE_SECRET_KINDS, SERVICE_NAME, SecretStore
+from rostergui.core.states import AuthScheme, StatusFilter, Trigger
 from rostergui.core.store import repo
 from rostergui.core.store.db import Timeouts, open_database, storage_errors
 from rostergui.core.store.schema import contexts, role_rules
@@ -47,39 +53,13 @@ from rostergui.core.sync import MassDropPolicy, ProgressCallback, SyncEngine, Sy
 log = logging.getLogger(__name__)
 
 #: ASCII punctuation a host name (or a bracketed IPv6 address with its port) may contain.
-_HOST_PUNCTUATION = set("-._:[]%")
 #: The longest LTI role key an administrator may type (the stored key must also fit its column).
 MAX_ROLE_KEY = 255
 
 
 def checked_base_url(url: str) -> str:
-    """:func:`normalise_base_url`, plus a check that the origin is one an HTTP client can use
-    and the database can store: a host without spaces, control or invisible characters, and
-    no longer than the column."""
-    text = url.strip()
-    shown = text if len(text) <= 80 else text[:80] + "…"
-    problem = (
-        f"'{shown}' is not a web address; enter your LTIAAS address, for example "
-        "https://yourtool.ltiaas.com"
-    )
-    try:
-        base = normalise_base_url(url)
-    except ValueError as exc:  # urllib's own parse errors, should one ever slip through
-        raise errors.ConfigError(problem) from exc
-    netloc = base.partition("://")[2]
-    for char in netloc:
-        category = unicodedata.category(char)
-        if category[0] in "CZ" or (
-            char.isascii() and not char.isalnum() and char not in _HOST_PUNCTUATION
-        ):
-            raise errors.ConfigError(problem)
-    if netloc.endswith(":"):
-        raise errors.ConfigError(problem)
-    try:
-        httpx.URL(base)
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise errors.ConfigError(problem) from exc
-    return repo.fits(contexts.c.base_url, base, "The LTIAAS address")
+    """:func:`normalise_base_url`, and a check that the origin fits its column."""
+    return repo.fits(contexts.c.base_url, normalise_base_url(url), "The LTIAAS address")
 
 
 def checked_role_key(lti_role: str) -> str:
@@ -217,6 +197,7 @@ class ConnectionCheck:
 class ClientOptions:
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    limits: Limits = field(default_factory=Limits)
     transport: httpx.BaseTransport | None = None
 
 
@@ -311,6 +292,7 @@ class RosterService:
             credentials,
             timeout=opts.timeout,
             retry=opts.retry,
+            limits=opts.limits,
             cancel=cancel,
             transport=opts.transport,
         )
@@ -334,7 +316,7 @@ class RosterService:
         if not api_key.strip():
             raise errors.ConfigError("Enter the LTIAAS API key")
         if ltik:
-            creds = Credentials(api_key.strip(), ltik.strip(), "ltik")
+            creds = Credentials(api_key.strip(), ltik.strip(), AuthScheme.LTIK)
             with self._client(base, creds) as client:
                 info = client.idtoken()
             _remember(info.service_key)
@@ -350,7 +332,7 @@ class RosterService:
             )
         if not service_key or not service_key.strip():
             raise errors.ConfigError("Enter a service key or a launch token (ltik)")
-        creds = Credentials(api_key.strip(), service_key.strip(), "service_key")
+        creds = Credentials(api_key.strip(), service_key.strip(), AuthScheme.SERVICE_KEY)
         try:
             with self._client(base, creds) as client:
                 page = client.fetch_page(limit=1)
@@ -396,7 +378,7 @@ class RosterService:
         check = check or self.check_connection(base, api_key, service_key=service_key, ltik=ltik)
         _remember(check.service_key)
         long_lived = check.service_key or (service_key.strip() if service_key else None)
-        scheme = "service_key" if long_lived else "ltik"
+        scheme = AuthScheme.SERVICE_KEY if long_lived else AuthScheme.LTIK
         changes = _SecretChanges(self.secrets)
         try:
             with self._write("saving the course") as conn:
@@ -415,9 +397,9 @@ class RosterService:
                 # Inside the transaction: if the keyring fails, the course is not saved either.
                 changes.set_api_key(base, api_key.strip())
                 if long_lived:
-                    changes.set_course_secret(course.uid, "service_key", long_lived)
+                    changes.set_course_secret(course.uid, AuthScheme.SERVICE_KEY, long_lived)
                 if ltik:
-                    changes.set_course_secret(course.uid, "ltik", ltik.strip())
+                    changes.set_course_secret(course.uid, AuthScheme.LTIK, ltik.strip())
         except BaseException:
             changes.undo()  # the row is not saved: no secrets for it, the old API key back
             raise
@@ -455,7 +437,7 @@ class RosterService:
                 raise errors.ConfigError(f"Enter the LTIAAS API key for {base}")
             secret = (service_key or "").strip() or None
             if not secret and not ltik:
-                secret = self.secrets.get_course_secret(course.uid, "service_key")
+                secret = self.secrets.get_course_secret(course.uid, AuthScheme.SERVICE_KEY)
             check = self.check_connection(base, key, service_key=secret, ltik=ltik)
             if course.context_id and check.context_id and check.context_id != course.context_id:
                 raise errors.ConfigError(
@@ -466,7 +448,7 @@ class RosterService:
             long_lived = check.service_key or (service_key.strip() if service_key else None)
             values.update(
                 base_url=base,
-                auth_scheme="service_key" if long_lived else "ltik",
+                auth_scheme=AuthScheme.SERVICE_KEY if long_lived else AuthScheme.LTIK,
                 roster_available=check.roster_available,
                 context_id=course.context_id or check.context_id,
                 title=course.title or check.title,
@@ -481,9 +463,9 @@ class RosterService:
                 if check is not None:
                     changes.set_api_key(base, key)
                     if long_lived:
-                        changes.set_course_secret(course.uid, "service_key", long_lived)
+                        changes.set_course_secret(course.uid, AuthScheme.SERVICE_KEY, long_lived)
                     if ltik:
-                        changes.set_course_secret(course.uid, "ltik", ltik.strip())
+                        changes.set_course_secret(course.uid, AuthScheme.LTIK, ltik.strip())
                 updated = repo.get_course_by_id(conn, course.id)
                 old_key_unused = base != course.base_url and not repo.courses_on(
                     conn, course.base_url
@@ -551,15 +533,16 @@ class RosterService:
                 )
             secret = self.secrets.get_course_secret(course.uid, course.auth_scheme)
             scheme = course.auth_scheme
-            if not secret and scheme == "service_key":
-                secret, scheme = self.secrets.get_course_secret(course.uid, "ltik"), "ltik"
+            if not secret and scheme == AuthScheme.SERVICE_KEY:
+                scheme = AuthScheme.LTIK
+                secret = self.secrets.get_course_secret(course.uid, scheme)
             if not secret:
                 raise errors.SecretMissingError(
                     f"The service key for '{course.name}' is not in this computer's keyring; "
                     "give it a fresh launch token with Edit course (or 'rostergui contexts "
                     "update')"
                 )
-            creds = Credentials(api_key, secret, "ltik" if scheme == "ltik" else "service_key")
+            creds = Credentials(api_key, secret, AuthScheme(scheme))
             return self._client(course.base_url, creds, cancel)
 
         return connect
@@ -571,7 +554,7 @@ class RosterService:
         allow_mass_drop: bool = False,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-        trigger: str = "manual",
+        trigger: Trigger = Trigger.MANUAL,
     ) -> SyncResult:
         try:
             course = self.course(name)
@@ -593,7 +576,7 @@ class RosterService:
         name: str,
         *,
         role: ToolRole | None = None,
-        status: str = "active",
+        status: StatusFilter = StatusFilter.ACTIVE,
         search: str | None = None,
     ) -> list[repo.MemberRow]:
         with self._read("reading the roster") as conn:
@@ -606,11 +589,15 @@ class RosterService:
         output: str | Path,
         *,
         role: ToolRole | None = None,
-        status: str = "active",
+        status: StatusFilter = StatusFilter.ACTIVE,
         search: str | None = None,
+        overwrite: bool = True,
     ) -> int:
+        """Write the course's members to a CSV file; an existing file only with ``overwrite``
+        (a device, a pipe or a folder never: see :mod:`~rostergui.core.export`)."""
+        export.check_target(output, overwrite=overwrite)  # before the roster is loaded
         rows = self.members(name, role=role, status=status, search=search)
-        return export.write_csv(rows, output)
+        return export.write_csv(rows, output, overwrite=overwrite)
 
     def history(self, name: str, *, limit: int = 200) -> list[repo.SyncRun]:
         with self._read("reading the sync history") as conn:

@@ -38,7 +38,13 @@ from sqlalchemy.exc import DBAPIError
 
 from rostergui.core.nrps import RosterPage
 from rostergui.core.roles import RoleMapping
+from rostergui.core.states import Change, MemberStatus
 from rostergui.core.store import bulk
+
+#: The states as SQL literals, for statements assembled from fixed fragments.
+_ACTIVE = f"'{MemberStatus.ACTIVE}'"
+_INACTIVE = f"'{MemberStatus.INACTIVE}'"
+_ADDED = f"'{Change.ADDED}'"
 
 _META = MetaData()
 STAGING = Table(
@@ -80,9 +86,9 @@ _ROLES_SEPARATOR = "\x1e"
 _UPSERT = f"""ON CONFLICT (user_id) DO UPDATE SET
     name = excluded.name, given_name = excluded.given_name,
     family_name = excluded.family_name, email = excluded.email,
-    lms_status = CASE WHEN rs_staging.status = 'active' THEN rs_staging.lms_status
+    lms_status = CASE WHEN rs_staging.status = {_ACTIVE} THEN rs_staging.lms_status
                       ELSE excluded.lms_status END,
-    status = CASE WHEN rs_staging.status = 'active' THEN 'active' ELSE excluded.status END,
+    status = CASE WHEN rs_staging.status = {_ACTIVE} THEN {_ACTIVE} ELSE excluded.status END,
     roles_json = CASE WHEN rs_staging.roles_json = excluded.roles_json THEN rs_staging.roles_json
                       ELSE rs_staging.roles_json || '{_ROLES_SEPARATOR}' || excluded.roles_json END,
     copies = rs_staging.copies + excluded.copies"""
@@ -92,7 +98,7 @@ _SQLITE_PLAIN = f"""
     SELECT json_extract(value, '$.userId'), json_extract(value, '$.name'),
            json_extract(value, '$.givenName'), json_extract(value, '$.familyName'),
            json_extract(value, '$.email'), json_extract(value, '$.roles'), lms_status,
-           CASE lms_status WHEN 'Active' THEN 'active' ELSE 'inactive' END, 1
+           CASE lms_status WHEN 'Active' THEN {_ACTIVE} ELSE {_INACTIVE} END, 1
     FROM (SELECT value, COALESCE(json_extract(value, '$.status'), 'Active') AS lms_status
           FROM json_each(CAST(? AS TEXT)))
     WHERE true {_UPSERT}
@@ -109,13 +115,13 @@ def _merge(held: tuple[Any, ...] | None, row: tuple[Any, ...]) -> tuple[Any, ...
     """Two listings of one user, merged as :data:`_UPSERT` merges them in the database."""
     if held is None:
         return row
-    active = held[7] == "active"
+    active = held[7] == MemberStatus.ACTIVE
     roles = held[5] if held[5] == row[5] else f"{held[5]}{_ROLES_SEPARATOR}{row[5]}"
     return (
         *row[:5],
         roles,
         held[6] if active else row[6],
-        "active" if active else row[7],
+        MemberStatus.ACTIVE if active else row[7],
         held[8] + row[8],
     )
 
@@ -173,7 +179,7 @@ class StagedRoster:
                 m.email,
                 orjson.dumps(m.roles).decode(),
                 m.status,
-                "active" if m.status == "Active" else "inactive",
+                MemberStatus.ACTIVE if m.status == "Active" else MemberStatus.INACTIVE,
                 1,
             )
             rows[m.user_id] = _merge(rows.get(m.user_id), row)
@@ -264,8 +270,8 @@ class Diff:
 # Conditions on rs_diff rows, shared by counting and writing. ``kept``: a stored member the LMS
 # still sends; ``gone``: a stored member it no longer sends; neither: new to the course.
 _KEPT = "had_membership AND NOT gone"
-_REACTIVATED = f"{_KEPT} AND status = 'active' AND old_status <> 'active'"
-_DEACTIVATED = f"{_KEPT} AND status = 'inactive' AND old_status = 'active'"
+_REACTIVATED = f"{_KEPT} AND status = {_ACTIVE} AND old_status <> {_ACTIVE}"
+_DEACTIVATED = f"{_KEPT} AND status = {_INACTIVE} AND old_status = {_ACTIVE}"
 _ROLE_CHANGED = f"{_KEPT} AND role <> old_role"
 #: Stored as present, no longer sent: becomes inactive now.
 _ABSENT = "gone AND old_present = TRUE"
@@ -344,14 +350,14 @@ class RosterDiff:
         self.stored, self.active_before = (
             int(v or 0)
             for v in self._sql(
-                "SELECT COUNT(*), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) "
+                f"SELECT COUNT(*), SUM(CASE WHEN status = {_ACTIVE} THEN 1 ELSE 0 END) "
                 "FROM memberships WHERE context_pk = :ctx"
             ).one()
         )
         staged, staged_active = (
             int(v or 0)
             for v in self._sql(
-                "SELECT COUNT(*), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) "
+                f"SELECT COUNT(*), SUM(CASE WHEN status = {_ACTIVE} THEN 1 ELSE 0 END) "
                 "FROM rs_staging"
             ).one()
         )
@@ -415,7 +421,7 @@ class RosterDiff:
         person = self._person_changed()
         conditions = (
             "NOT had_membership",
-            "NOT had_membership AND status = 'active'",
+            f"NOT had_membership AND status = {_ACTIVE}",
             f"{_KEPT} AND ({person} OR {self._data_changed()})",
             _REACTIVATED,
             _DEACTIVATED,
@@ -423,7 +429,7 @@ class RosterDiff:
             _membership_changed(),
             _ROLE_CHANGED,
             _ABSENT,
-            f"{_ABSENT} AND old_status = 'active'",
+            f"{_ABSENT} AND old_status = {_ACTIVE}",
         )
         sums = ", ".join(f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conditions)
         row = self._sql(f"SELECT {sums} FROM rs_diff").one()  # one scan for every count
@@ -460,7 +466,7 @@ class RosterDiff:
         rows = self._sql(
             f"""
             SELECT user_id, old_name, old_email, old_role FROM rs_diff
-            WHERE {_ABSENT} AND old_status = 'active'
+            WHERE {_ABSENT} AND old_status = {_ACTIVE}
             UNION ALL
             SELECT user_id, name, email, old_role FROM rs_diff WHERE {_DEACTIVATED}
             """
@@ -515,20 +521,20 @@ class RosterDiff:
                 self._sql(
                     f"""
                     INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
-                    SELECT :run, p.id, 'added', NULL, d.role {new_members}
+                    SELECT :run, p.id, {_ADDED}, NULL, d.role {new_members}
                     """,
                     **run,
                 )
             changes = (
-                (diff.role_changed, "role_changed", "old_role", "role", _ROLE_CHANGED),
-                (diff.reactivated, "reactivated", "NULL", "role", _REACTIVATED),
-                (diff.lms_deactivated, "deactivated", "old_role", "NULL", _DEACTIVATED),
+                (diff.role_changed, Change.ROLE_CHANGED, "old_role", "role", _ROLE_CHANGED),
+                (diff.reactivated, Change.REACTIVATED, "NULL", "role", _REACTIVATED),
+                (diff.lms_deactivated, Change.DEACTIVATED, "old_role", "NULL", _DEACTIVATED),
                 (
                     diff.deactivated - diff.lms_deactivated,
-                    "deactivated",
+                    Change.DEACTIVATED,
                     "old_role",
                     "NULL",
-                    f"{_ABSENT} AND old_status = 'active'",
+                    f"{_ABSENT} AND old_status = {_ACTIVE}",
                 ),
             )
             for count, change, old, new, where in changes:
@@ -546,8 +552,8 @@ class RosterDiff:
             self._sql(
                 f"""
                 UPDATE memberships SET present = FALSE, last_seen_at = :prev,
-                       status = 'inactive',
-                       deactivated_at = CASE WHEN status = 'active' THEN :now
+                       status = {_INACTIVE},
+                       deactivated_at = CASE WHEN status = {_ACTIVE} THEN :now
                                              ELSE deactivated_at END
                 WHERE context_pk = :ctx
                   AND person_id IN (SELECT person_id FROM rs_diff WHERE {_ABSENT})
@@ -563,7 +569,7 @@ class RosterDiff:
                        present = TRUE, last_seen_at = :now,
                        deactivated_at = CASE
                            WHEN d.status = d.old_status THEN memberships.deactivated_at
-                           WHEN d.status = 'inactive' THEN :now
+                           WHEN d.status = {_INACTIVE} THEN :now
                            ELSE NULL END
                 FROM rs_diff d
                 WHERE memberships.context_pk = :ctx AND memberships.person_id = d.person_id
@@ -578,7 +584,7 @@ class RosterDiff:
                                          lms_status, status, present, first_seen_at,
                                          last_seen_at, deactivated_at)
                 SELECT :ctx, p.id, d.lti_roles, d.role, d.test_user, d.lms_status, d.status,
-                       TRUE, :now, :now, CASE WHEN d.status = 'active' THEN NULL ELSE :now END
+                       TRUE, :now, :now, CASE WHEN d.status = {_ACTIVE} THEN NULL ELSE :now END
                 {new_members}
                 """,
                 **run,
@@ -587,9 +593,9 @@ class RosterDiff:
                 # Every membership of the course is new: read them back rather than look
                 # everyone up among the people a second time.
                 self._sql(
-                    """
+                    f"""
                     INSERT INTO sync_changes (run_id, person_id, change, old_role, new_role)
-                    SELECT :run, person_id, 'added', NULL, role FROM memberships
+                    SELECT :run, person_id, {_ADDED}, NULL, role FROM memberships
                     WHERE context_pk = :ctx
                     """,
                     **run,

@@ -32,6 +32,7 @@ from rostergui.core import errors
 from rostergui.core.ltiaas import LtiaasClient
 from rostergui.core.prefetch import prefetch
 from rostergui.core.staging import DroppedMember, RosterDiff, StagedRoster
+from rostergui.core.states import CourseStatus, MemberStatus, Outcome, Phase, Trigger
 from rostergui.core.store import repo
 from rostergui.core.store.db import storage_errors
 from rostergui.core.store.schema import contexts, memberships, sync_runs
@@ -52,7 +53,7 @@ class MassDropPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    phase: str  # "fetching" or "applying"
+    phase: Phase
     pages: int
     fetched: int
 
@@ -62,9 +63,8 @@ class SyncResult:
     """What happened. ``to_json`` gives the stable shape of ``sync --json``."""
 
     name: str
-    ok: bool = False
-    held: bool = False
-    cancelled: bool = False
+    #: How it ended; FAILED until it is known to have ended otherwise.
+    outcome: Outcome = Outcome.FAILED
     pages: int = 0
     fetched: int = 0
     added: int = 0
@@ -83,6 +83,18 @@ class SyncResult:
     would_deactivate: list[DroppedMember] = field(default_factory=list)
     #: What the sync noticed and handled, for the admin to know (e.g. members listed twice).
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    @property
+    def held(self) -> bool:
+        return self.outcome is Outcome.HELD
+
+    @property
+    def cancelled(self) -> bool:
+        return self.outcome is Outcome.CANCELLED
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,7 +156,7 @@ def fetch_roster(
         staged.add_page(page)
         context_id = context_id or page.context_id
         title = title or page.context_title
-        progress(Progress("fetching", pages, fetched))
+        progress(Progress(Phase.FETCHING, pages, fetched))
     if cancel.is_set():
         raise errors.SyncCancelledError()
     staged.finish()
@@ -173,7 +185,7 @@ class SyncEngine:
         allow_mass_drop: bool = False,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-        trigger: str = "manual",
+        trigger: Trigger = Trigger.MANUAL,
     ) -> SyncResult:
         """Sync one course. Never raises for expected failures: they are in the result.
 
@@ -190,7 +202,7 @@ class SyncEngine:
                     insert(sync_runs).values(
                         context_pk=course.id,
                         started_at=repo.utcnow(),
-                        outcome="running",
+                        outcome=Outcome.RUNNING,
                         trigger=trigger,
                         holder=repo.process_handle(),
                         pages=0,
@@ -236,12 +248,12 @@ class SyncEngine:
                     if staged.repeated:
                         result.warnings.append(repeated_warning(staged.repeated))
                     result.fetch_seconds = time.monotonic() - started
-                    report(Progress("applying", result.pages, result.fetched))
+                    report(Progress(Phase.APPLYING, result.pages, result.fetched))
                     self._apply(conn, course, result, allow_mass_drop, context_id, title)
                 finally:
                     _discard(conn)
         except errors.SyncCancelledError as exc:
-            result.cancelled = True
+            result.outcome = Outcome.CANCELLED
             self._finish_failed(course, result, exc)
         except errors.RosterSyncError as exc:
             self._finish_failed(course, result, exc)
@@ -266,7 +278,8 @@ class SyncEngine:
         result: SyncResult,
         exc: errors.RosterSyncError,
     ) -> None:
-        result.ok = False
+        if not result.cancelled:
+            result.outcome = Outcome.FAILED
         result.error, result.error_kind = exc.message, exc.kind
         # Nothing was applied, whatever the diff had counted before the failure.
         result.added = result.updated = result.deactivated = result.reactivated = 0
@@ -280,14 +293,12 @@ class SyncEngine:
                 exc.kind,
                 exc.detail or "",
             )
-        outcome = "cancelled" if result.cancelled else "failed"
         try:
             with storage_errors("recording the failed sync"), self.engine.begin() as conn:
                 result.active_count = self._active_count(conn, course.id)
                 _record_run(
                     conn,
                     result,
-                    outcome,
                     repo.utcnow(),
                     active_count=result.active_count,
                     error=exc.message,
@@ -296,7 +307,7 @@ class SyncEngine:
                     conn.execute(
                         update(contexts)
                         .where(contexts.c.id == course.id)
-                        .values(last_status="failed", last_error=exc.message)
+                        .values(last_status=CourseStatus.FAILED, last_error=exc.message)
                     )
         except errors.RosterSyncError as storage:
             log.error("Could not record the failed sync of %s: %s", course.name, storage.detail)
@@ -308,7 +319,10 @@ class SyncEngine:
                 select(func.count())
                 .select_from(memberships)
                 .where(
-                    and_(memberships.c.context_pk == context_pk, memberships.c.status == "active")
+                    and_(
+                        memberships.c.context_pk == context_pk,
+                        memberships.c.status == MemberStatus.ACTIVE,
+                    )
                 )
             ).scalar_one()
         )
@@ -335,7 +349,6 @@ class SyncEngine:
             _record_run(
                 record,
                 result,
-                "held",
                 repo.utcnow(),
                 active_count=active_before,
                 error=f"Held: {result.deactivated} of {active_before} active members would "
@@ -392,7 +405,7 @@ class SyncEngine:
             if not allow_mass_drop and self.policy.holds(
                 summary.active_before, summary.deactivated
             ):
-                result.held = True
+                result.outcome = Outcome.HELD
                 result.would_deactivate = diff.dropped()
                 # Leaving the block by exception rolls the transaction back, releasing the lock.
                 raise _Held(summary.active_before)
@@ -400,7 +413,7 @@ class SyncEngine:
             diff.write(summary, result.run_id, now, previous_sync)
             course_values: dict[str, Any] = {
                 "last_synced_at": now,
-                "last_status": "ok",
+                "last_status": CourseStatus.OK,
                 "last_error": None,
             }
             if context_id and not course.context_id:
@@ -408,15 +421,14 @@ class SyncEngine:
             if title and not course.title:
                 course_values["title"] = title
             conn.execute(update(contexts).where(contexts.c.id == course.id).values(**course_values))
-            _record_run(conn, result, "ok", now, active_count=result.active_count)
-            result.ok = True
+            result.outcome = Outcome.OK
+            _record_run(conn, result, now, active_count=result.active_count)
             return summary.active_before
 
 
 def _record_run(
     conn: Connection,
     result: SyncResult,
-    outcome: str,
     finished_at: datetime,
     *,
     active_count: int,
@@ -427,7 +439,7 @@ def _record_run(
         update(sync_runs)
         .where(sync_runs.c.id == result.run_id)
         .values(
-            outcome=outcome,
+            outcome=result.outcome,
             finished_at=finished_at,
             pages=result.pages,
             fetched=result.fetched,

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from rostergui.core.states import CourseStatus
+
 if TYPE_CHECKING:
     from rostergui.core.store.repo import Course
 
@@ -30,11 +32,22 @@ class Tone(StrEnum):
     MUTED = "muted"
 
 
+class ActivityState(StrEnum):
+    """What the window is doing with a course right now."""
+
+    QUEUED = "queued"
+    SYNCING = "syncing"
+    APPLYING = "applying"
+    CANCELLING = "cancelling"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True, slots=True)
 class Activity:
     """What the window is doing with a course right now (not stored in the database)."""
 
-    state: str  # "queued", "syncing", "applying", "cancelling", "held", "cancelled"
+    state: ActivityState
     pages: int = 0
     fetched: int = 0
     would_drop: int = 0
@@ -117,7 +130,7 @@ def badge_for(
         busy = _activity_badge(activity, synced)
         if busy is not None:
             return busy
-    if course.last_status == "failed":
+    if course.last_status == CourseStatus.FAILED:
         tip = f"The last sync failed: {course.last_error or 'no reason recorded'}"
         if course.last_synced_at is not None:
             tip += f"\nThe stored roster is from the last good sync ({synced})."
@@ -140,26 +153,26 @@ def badge_for(
 
 def _activity_badge(activity: Activity, synced: str) -> Badge | None:
     state = activity.state
-    if state == "queued":
+    if state is ActivityState.QUEUED:
         return Badge("waiting to sync…", Tone.BUSY, "Queued behind another course's sync.", True)
-    if state == "syncing":
+    if state is ActivityState.SYNCING:
         if activity.pages == 0:
             return Badge("syncing… connecting", Tone.BUSY, "Contacting LTIAAS.", True)
         text = f"syncing… page {activity.pages} · {plural(activity.fetched, 'member')}"
         return Badge(text, Tone.BUSY, "Fetching the roster page by page; Esc cancels.", True)
-    if state == "applying":
+    if state is ActivityState.APPLYING:
         text = f"saving {plural(activity.fetched, 'member')}…"
         return Badge(text, Tone.BUSY, "Every page arrived; writing the roster.", True)
-    if state == "cancelling":
+    if state is ActivityState.CANCELLING:
         return Badge("cancelling…", Tone.BUSY, "Stopping; the stored roster stays as it was.", True)
-    if state == "held":
+    if state is ActivityState.HELD:
         text = f"held: {plural(activity.would_drop, 'drop')} to confirm"
         tip = (
             "The LMS returned far fewer members than are stored; nothing was changed. "
             "Review who would be dropped before applying."
         )
         return Badge(text, Tone.HELD, tip)
-    if state == "cancelled":
+    if state is ActivityState.CANCELLED:
         return Badge(
             f"cancelled · {synced}",
             Tone.MUTED,

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from rostergui.core import errors
 from rostergui.core.ltiaas import normalise_base_url
 from rostergui.core.service import ConnectionCheck, RosterService
+from rostergui.core.states import AuthScheme
 from rostergui.core.store.repo import Course
 from rostergui.ui.badges import Tone
 from rostergui.ui.course_list import tone_colour
@@ -200,7 +201,7 @@ class CourseDialog(QDialog):
         return (
             self.url_edit.text().strip(),
             self.api_key_edit.text().strip(),
-            "ltik" if self.uses_ltik else "service_key",
+            AuthScheme.LTIK if self.uses_ltik else AuthScheme.SERVICE_KEY,
             self.secret_edit.text().strip(),
         )
 
@@ -327,7 +328,7 @@ class CourseDialog(QDialog):
         def job() -> ConnectionCheck:
             # When editing, an empty API key field means the one already saved.
             key = api_key or service.saved_api_key(base) or ""
-            if kind == "ltik":
+            if kind == AuthScheme.LTIK:
                 return service.check_connection(base, key, ltik=secret)
             return service.check_connection(base, key, service_key=secret)
 
@@ -373,8 +374,8 @@ class CourseDialog(QDialog):
                 name,
                 base,
                 api_key,
-                service_key=secret if kind == "service_key" else None,
-                ltik=secret if kind == "ltik" else None,
+                service_key=secret if kind == AuthScheme.SERVICE_KEY else None,
+                ltik=secret if kind == AuthScheme.LTIK else None,
                 check=check,
             )
             return course
@@ -397,8 +398,8 @@ class CourseDialog(QDialog):
                 new_name=name,
                 base_url=base,
                 api_key=api_key or None,
-                service_key=secret if secret and kind == "service_key" else None,
-                ltik=secret if secret and kind == "ltik" else None,
+                service_key=secret if secret and kind == AuthScheme.SERVICE_KEY else None,
+                ltik=secret if secret and kind == AuthScheme.LTIK else None,
             )
             return course
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from rostergui.core import errors
 from rostergui.core.service import RosterService
+from rostergui.core.states import Outcome, Trigger
 from rostergui.core.store.repo import Change, SyncRun
 from rostergui.ui.badges import Tone
 from rostergui.ui.course_list import row_flags, tone_colour
@@ -39,19 +40,19 @@ from rostergui.ui.workers import TaskRunner
 Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
 
-OUTCOME_LABELS = {
-    "ok": "Synced",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
-    "held": "Held",
-    "running": "Running",
+OUTCOME_LABELS: dict[str, str] = {
+    Outcome.OK: "Synced",
+    Outcome.FAILED: "Failed",
+    Outcome.CANCELLED: "Cancelled",
+    Outcome.HELD: "Held",
+    Outcome.RUNNING: "Running",
 }
-_OUTCOME_TONES = {
-    "ok": Tone.FRESH,
-    "failed": Tone.FAILED,
-    "held": Tone.HELD,
-    "cancelled": Tone.MUTED,
-    "running": Tone.BUSY,
+_OUTCOME_TONES: dict[str, Tone] = {
+    Outcome.OK: Tone.FRESH,
+    Outcome.FAILED: Tone.FAILED,
+    Outcome.HELD: Tone.HELD,
+    Outcome.CANCELLED: Tone.MUTED,
+    Outcome.RUNNING: Tone.BUSY,
 }
 CHANGE_LABELS = {
     "added": "Added",
@@ -59,11 +60,11 @@ CHANGE_LABELS = {
     "reactivated": "Returned",
     "role_changed": "Role changed",
 }
-TRIGGER_LABELS = {
-    "manual": "button",
-    "schedule": "schedule",
-    "command": "command line",
-    "demo": "demo",
+TRIGGER_LABELS: dict[str, str] = {
+    Trigger.MANUAL: "button",
+    Trigger.SCHEDULE: "schedule",
+    Trigger.COMMAND: "command line",
+    Trigger.DEMO: "demo",
 }
 
 
@@ -302,12 +303,12 @@ class HistoryPanel(QWidget):
         if changes:
             counted = f"{len(changes):,} change{'s' if len(changes) != 1 else ''}"
             self.changes_label.setText(f"{counted} in the sync of {when}")
-        elif run.outcome == "ok":
+        elif run.outcome == Outcome.OK:
             self.changes_label.setText(f"Nobody joined, left or changed role on {when}.")
         else:
             outcome = OUTCOME_LABELS.get(run.outcome, run.outcome).lower()
             self.changes_label.setText(
-                f"The sync of {when} {outcome if run.outcome != 'held' else 'was held'}: "
+                f"The sync of {when} {outcome if run.outcome != Outcome.HELD else 'was held'}: "
                 "nothing was changed." + (f" {run.error}" if run.error else "")
             )
 

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from rostergui import APP_NAME, __version__
+from rostergui.core.states import CourseStatus, StatusFilter, Trigger
 from rostergui.ui import crash, icons
 from rostergui.ui import settings as opts
 from rostergui.ui.badges import Tone, last_synced_text
@@ -546,7 +547,7 @@ class MainWindow(QMainWindow):
                 Tone.MUTED,
             )
             return
-        if course.last_status == "failed":
+        if course.last_status == CourseStatus.FAILED:
             synced = last_synced_text(course, self.course_model.now)
             kept = (
                 f"The roster below is from the last good sync ({synced})."
@@ -614,7 +615,7 @@ class MainWindow(QMainWindow):
             self.show_status(f"{course.name} is already syncing.")
         self._update_actions()
 
-    def sync_all(self, *, trigger: str = "manual") -> int:
+    def sync_all(self, *, trigger: Trigger = Trigger.MANUAL) -> int:
         names = [c.name for c in self.course_model.courses if c.archived_at is None]
         queued = self.sync.sync_all(names, trigger=trigger)
         self._update_actions()
@@ -652,7 +653,7 @@ class MainWindow(QMainWindow):
     def _scheduled_sync(self) -> None:
         if self.sync.busy or self._closing:
             return
-        queued = self.sync_all(trigger="schedule")
+        queued = self.sync_all(trigger=Trigger.SCHEDULE)
         log.info("Scheduled sync of %d courses", queued)
 
     def _apply_schedule(self) -> None:
@@ -775,7 +776,7 @@ class MainWindow(QMainWindow):
 
         def job() -> int:
             if choice.whole_course:
-                return service.export(name, choice.path, status="all")
+                return service.export(name, choice.path, status=StatusFilter.ALL)
             return export.write_csv(shown_rows, choice.path)
 
         def done(count: int) -> None:

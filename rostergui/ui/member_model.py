@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 
+from rostergui.core.states import MemberStatus
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui import icons
 from rostergui.ui.course_list import row_flags
@@ -178,13 +179,13 @@ class MemberTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             return cell_text(row, column)
         if role == _FOREGROUND:
-            if row.status != "active":
+            if row.status != MemberStatus.ACTIVE:
                 return QGuiApplication.palette().brush(
                     QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
                 )
             return None
         if role == _FONT:
-            return self._italic if row.status != "active" else None
+            return self._italic if row.status != MemberStatus.ACTIVE else None
         if role == _TOOLTIP:
             return self._tooltip(row, column)
         if role == _DECORATION:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from rostergui.core import errors
 from rostergui.core.roles import ToolRole
 from rostergui.core.service import RosterService
+from rostergui.core.states import StatusFilter
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui import settings as opts
 from rostergui.ui.member_model import MemberTableModel, cell_text
@@ -45,7 +46,11 @@ FILTER_INTERVAL_MS = 150
 #: From this many members on, a loaded roster is kept out of the garbage collector's walks.
 LARGE_ROSTER = 20_000
 HEADER_KEY = "members/header"
-_STATUS_CHOICES = (("Active", "active"), ("Inactive", "inactive"), ("All statuses", "all"))
+_STATUS_CHOICES = (
+    ("Active", StatusFilter.ACTIVE),
+    ("Inactive", StatusFilter.INACTIVE),
+    ("All statuses", StatusFilter.ALL),
+)
 _DEFAULT_WIDTHS = {
     Column.NAME: 185,
     Column.EMAIL: 205,
@@ -247,7 +252,7 @@ class MemberPanel(QWidget):
         return Filters(
             text=self.filter_edit.text(),
             role=str(self.role_combo.currentData() or ""),
-            status=str(self.status_combo.currentData() or "active"),
+            status=StatusFilter(self.status_combo.currentData() or StatusFilter.ACTIVE),
         )
 
     def apply_filters(self) -> None:
@@ -283,7 +288,7 @@ class MemberPanel(QWidget):
         sort = self.model.sort_order
 
         def job() -> PreparedRoster:
-            return load_roster(lambda: service.members(name, status="all"), sort)
+            return load_roster(lambda: service.members(name, status=StatusFilter.ALL), sort)
 
         self.runner.run(
             job,

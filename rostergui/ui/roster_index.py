@@ -30,6 +30,7 @@ from typing import Any
 
 from rostergui.core.filtering import SearchQuery
 from rostergui.core.roles import ToolRole
+from rostergui.core.states import MemberStatus, StatusFilter
 from rostergui.core.store.repo import MemberRow, member_haystack
 
 
@@ -64,7 +65,7 @@ ROLE_PLURALS: dict[str, tuple[str, str]] = {
     ToolRole.OTHER.value: ("Other", "Other"),
 }
 _ROLE_RANK = {role.value: role.rank for role in ToolRole}
-STATUSES = ("active", "inactive", "all")
+STATUSES = tuple(StatusFilter)
 
 
 def _user_id_key(user_id: str) -> str:
@@ -92,7 +93,7 @@ _SORT_KEYS: dict[Column, Callable[[MemberRow], Any]] = {
     Column.EMAIL: lambda r: (r.email or "").casefold(),
     Column.USER_ID: lambda r: _user_id_key(r.user_id),
     Column.ROLE: lambda r: _ROLE_RANK.get(r.role, 99),
-    Column.STATUS: lambda r: r.status != "active",
+    Column.STATUS: lambda r: r.status != MemberStatus.ACTIVE,
     Column.FIRST_SEEN: lambda r: _time_key(r.first_seen_at),
     Column.LAST_SEEN: lambda r: _time_key(r.last_seen_at),
 }
@@ -139,7 +140,7 @@ class PreparedRoster:
             # One string object per role: counting 100,000 equal strings that are distinct
             # objects is five times slower (the summary counts them on every filter change).
             add_role(intern(row.role))
-            add_active(row.status == "active")
+            add_active(row.status == MemberStatus.ACTIVE)
         return cls(rows, haystacks, roles, active, order=order, sort=sort, sort_keys=keys)
 
     @classmethod
@@ -166,7 +167,7 @@ def _sorted_rows(
 class Filters:
     text: str = ""
     role: str = ""  # a ToolRole value, or "" for every role
-    status: str = "active"  # "active", "inactive" or "all"
+    status: StatusFilter = StatusFilter.ACTIVE
 
 
 class RosterIndex:
@@ -232,9 +233,9 @@ class RosterIndex:
         roles, active = self.roster.roles, self.roster.active
         role, status = self.filters.role, self.filters.status
         rows = self._order
-        if status == "active":
+        if status == StatusFilter.ACTIVE:
             rows = [i for i in rows if active[i]]
-        elif status == "inactive":
+        elif status == StatusFilter.INACTIVE:
             rows = [i for i in rows if not active[i]]
         if role:
             rows = [i for i in rows if roles[i] == role]

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from PySide6.QtCore import QByteArray, QSettings
 
 from rostergui import APP_NAME
+from rostergui.core.states import StatusFilter
 
 T = TypeVar("T", int, str, bool)
 
@@ -31,7 +32,7 @@ STALE_HOURS = Option("sync/stale_hours", 24)
 SCHEDULE_MINUTES = Option("sync/schedule_minutes", 0)
 FILTER_TEXT = Option("members/filter", "")
 FILTER_ROLE = Option("members/role", "")
-FILTER_STATUS = Option("members/status", "active")
+FILTER_STATUS = Option("members/status", str(StatusFilter.ACTIVE))
 SORT_COLUMN = Option("members/sort_column", 0)
 SORT_DESCENDING = Option("members/sort_descending", False)
 LAST_COURSE = Option("window/last_course", "")

@@ -16,9 +16,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from rostergui.core.service import RosterService
+from rostergui.core.states import Phase, Trigger
 from rostergui.core.sync import Progress, SyncResult
 from rostergui.ui import mass_drop
-from rostergui.ui.badges import Activity
+from rostergui.ui.badges import Activity, ActivityState
 from rostergui.ui.course_list import CourseListModel
 from rostergui.ui.workers import ProgressThrottle, Task, TaskRunner, collection_paused
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class SyncRequest:
     name: str
-    trigger: str = "manual"
+    trigger: Trigger = Trigger.MANUAL
     allow_mass_drop: bool = False
 
 
@@ -99,7 +100,9 @@ class SyncController(QObject):
 
     # --- requests ---------------------------------------------------------------------------
 
-    def sync(self, name: str, *, trigger: str = "manual", allow_mass_drop: bool = False) -> bool:
+    def sync(
+        self, name: str, *, trigger: Trigger = Trigger.MANUAL, allow_mass_drop: bool = False
+    ) -> bool:
         """Queue one course; False when it is already syncing or queued."""
         if self.is_pending(name):
             return False
@@ -107,7 +110,7 @@ class SyncController(QObject):
         self._next()
         return True
 
-    def sync_all(self, names: list[str], *, trigger: str = "manual") -> int:
+    def sync_all(self, names: list[str], *, trigger: Trigger = Trigger.MANUAL) -> int:
         queued = 0
         for name in names:
             if not self.is_pending(name):
@@ -122,7 +125,7 @@ class SyncController(QObject):
             self._queue.appendleft(request)
         else:
             self._queue.append(request)
-        self.courses.set_activity(request.name, Activity("queued"))
+        self.courses.set_activity(request.name, Activity(ActivityState.QUEUED))
 
     def cancel(self) -> None:
         """Stop the running sync and drop the queue. The core leaves the roster untouched."""
@@ -132,7 +135,7 @@ class SyncController(QObject):
         if self._current is not None:
             request, task = self._current
             task.cancel()
-            self.courses.set_activity(request.name, Activity("cancelling"))
+            self.courses.set_activity(request.name, Activity(ActivityState.CANCELLING))
             self.message.emit(f"Cancelling the sync of {request.name}…")
 
     def shutdown(self) -> None:
@@ -152,7 +155,7 @@ class SyncController(QObject):
             return
         request = self._queue.popleft()
         service = self.service
-        self.courses.set_activity(request.name, Activity("syncing"))
+        self.courses.set_activity(request.name, Activity(ActivityState.SYNCING))
 
         def job(task: Task) -> SyncResult:
             throttle = ProgressThrottle(task.report)
@@ -181,7 +184,9 @@ class SyncController(QObject):
     def _progress(self, request: SyncRequest, progress: Progress) -> None:
         if self._current is None or self._current[1].cancel_event.is_set():
             return
-        state = "applying" if progress.phase == "applying" else "syncing"
+        state = (
+            ActivityState.APPLYING if progress.phase is Phase.APPLYING else ActivityState.SYNCING
+        )
         self.courses.set_activity(
             request.name, Activity(state, pages=progress.pages, fetched=progress.fetched)
         )
@@ -202,15 +207,17 @@ class SyncController(QObject):
         self._current = None
         self._batch.append(result)
         if result.cancelled:
-            self.courses.set_activity(request.name, Activity("cancelled"))
+            self.courses.set_activity(request.name, Activity(ActivityState.CANCELLED))
         elif result.held:
             self.held[request.name] = result
-            self.courses.set_activity(request.name, Activity("held", would_drop=result.deactivated))
+            self.courses.set_activity(
+                request.name, Activity(ActivityState.HELD, would_drop=result.deactivated)
+            )
         else:
             self.courses.set_activity(request.name, None)
         self.message.emit(describe_result(result))
         self.finished.emit(result)
-        if result.held and request.trigger == "manual":
+        if result.held and request.trigger is Trigger.MANUAL:
             # Ask outside this callback, so the worker's bookkeeping is finished first.
             QTimer.singleShot(0, lambda: self._ask(result))
             return
@@ -228,7 +235,7 @@ class SyncController(QObject):
         if result is None:
             return False
         if mass_drop.confirm_mass_drop(self.parent_widget, result):
-            self._enqueue(SyncRequest(name, "manual", allow_mass_drop=True), front=True)
+            self._enqueue(SyncRequest(name, Trigger.MANUAL, allow_mass_drop=True), front=True)
             self._next()
             return True
         self.message.emit(

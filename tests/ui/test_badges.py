@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from rostergui.core.store.repo import Course
-from rostergui.ui.badges import Activity, Tone, ago, badge_for, freshness_tone
+from rostergui.ui.badges import Activity, ActivityState, Tone, ago, badge_for, freshness_tone
 
 NOW = datetime(2024, 5, 1, 12, 0, 0)
 DAY = timedelta(hours=24)
@@ -95,22 +95,25 @@ def test_failed_has_the_reason_in_the_tooltip() -> None:
 
 def test_activity_overrides_the_stored_state() -> None:
     c = course(last_status="failed", last_error="x")
-    syncing = badge_for(c, NOW, DAY, Activity("syncing", pages=12, fetched=1200))
+    syncing = badge_for(c, NOW, DAY, Activity(ActivityState.SYNCING, pages=12, fetched=1200))
     assert syncing.text == "syncing… page 12 · 1,200 members"
     assert syncing.busy
-    assert badge_for(c, NOW, DAY, Activity("queued")).text == "waiting to sync…"
-    assert badge_for(c, NOW, DAY, Activity("syncing")).text == "syncing… connecting"
-    assert badge_for(c, NOW, DAY, Activity("applying", fetched=1)).text == "saving 1 member…"
-    held = badge_for(c, NOW, DAY, Activity("held", would_drop=95))
+    assert badge_for(c, NOW, DAY, Activity(ActivityState.QUEUED)).text == "waiting to sync…"
+    assert badge_for(c, NOW, DAY, Activity(ActivityState.SYNCING)).text == "syncing… connecting"
+    assert (
+        badge_for(c, NOW, DAY, Activity(ActivityState.APPLYING, fetched=1)).text
+        == "saving 1 member…"
+    )
+    held = badge_for(c, NOW, DAY, Activity(ActivityState.HELD, would_drop=95))
     assert (held.text, held.tone) == ("held: 95 drops to confirm", Tone.HELD)
 
 
 def test_cancelled_keeps_the_freshness_visible() -> None:
     c = course(last_synced_at=NOW - timedelta(minutes=10), last_status="ok")
-    badge = badge_for(c, NOW, DAY, Activity("cancelled"))
+    badge = badge_for(c, NOW, DAY, Activity(ActivityState.CANCELLED))
     assert badge.text == "cancelled · synced 10 min ago"
 
 
 def test_archived_course() -> None:
-    badge = badge_for(course(archived_at=NOW), NOW, DAY, Activity("queued"))
+    badge = badge_for(course(archived_at=NOW), NOW, DAY, Activity(ActivityState.QUEUED))
     assert badge.text == "removed · roster kept"

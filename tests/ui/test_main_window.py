@@ -15,6 +15,7 @@ from PySide6.QtGui import QKeySequence
 from pytestqt.qtbot import QtBot
 
 from rostergui.core.service import RosterService
+from rostergui.core.states import Outcome
 from rostergui.core.sync import SyncResult
 from rostergui.simulator import Simulator
 from rostergui.ui import course_dialog, export_dialog, mass_drop
@@ -206,7 +207,9 @@ def test_mass_drop_is_confirmed_first(
 def test_mass_drop_dialog_lists_who_would_go(qtbot: QtBot) -> None:
     from rostergui.core.sync import DroppedMember
 
-    result = SyncResult(name="Big", held=True, fetched=10, deactivated=250, active_count=260)
+    result = SyncResult(
+        name="Big", outcome=Outcome.HELD, fetched=10, deactivated=250, active_count=260
+    )
     result.would_deactivate = [
         DroppedMember(f"u{n}", f"Person {n}", f"p{n}@x.edu", "Learner") for n in range(250)
     ]

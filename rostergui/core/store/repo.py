@@ -34,6 +34,7 @@ from sqlalchemy import (
 from rostergui.core import errors
 from rostergui.core.filtering import SearchQuery, fold
 from rostergui.core.roles import RoleMapping, ToolRole
+from rostergui.core.states import CourseStatus, MemberStatus, Outcome, StatusFilter
 from rostergui.core.store.schema import (
     contexts,
     memberships,
@@ -147,7 +148,7 @@ def _courses(conn: Connection, *where: Any) -> list[Course]:
         select(
             m.context_pk,
             func.count().label("member_count"),
-            func.sum(case((m.status == "active", 1), else_=0)).label("active_count"),
+            func.sum(case((m.status == MemberStatus.ACTIVE, 1), else_=0)).label("active_count"),
         )
         .where(m.context_pk.in_(select(contexts.c.id).where(*where)))
         .group_by(m.context_pk)
@@ -319,7 +320,7 @@ def add_course(
             uid=str(uuid.uuid4()),
             roster_available=roster_available,
             created_at=utcnow(),
-            last_status="never",
+            last_status=CourseStatus.NEVER,
             **values,
         )
     )
@@ -358,11 +359,11 @@ def load_members(
     course: Course,
     *,
     role: ToolRole | None = None,
-    status: str = "active",
+    status: StatusFilter = StatusFilter.ACTIVE,
     search: str | None = None,
 ) -> list[MemberRow]:
     """The stored roster, filtered like the window's table filters it."""
-    if status not in ("active", "inactive", "all"):
+    if status not in tuple(StatusFilter):
         raise errors.ConfigError("Status must be active, inactive or all")
     m = memberships.c
     last_seen = case(
@@ -390,7 +391,7 @@ def load_members(
         )
         .where(m.context_pk == course.id)
     )
-    if status != "all":
+    if status != StatusFilter.ALL:
         query = query.where(m.status == status)
     if role is not None:
         query = query.where(m.role == role.value)
@@ -510,7 +511,7 @@ def mark_interrupted_runs(conn: Connection) -> int:
         run_id
         for run_id, holder, started in conn.execute(
             select(sync_runs.c.id, sync_runs.c.holder, sync_runs.c.started_at).where(
-                sync_runs.c.outcome == "running"
+                sync_runs.c.outcome == Outcome.RUNNING
             )
         )
         if _holder_is_gone(holder, started, now)
@@ -520,7 +521,7 @@ def mark_interrupted_runs(conn: Connection) -> int:
             update(sync_runs)
             .where(sync_runs.c.id.in_(stale))
             .values(
-                outcome="failed",
+                outcome=Outcome.FAILED,
                 finished_at=now,
                 error="Interrupted: RosterSync stopped before the sync finished; nothing was "
                 "changed",

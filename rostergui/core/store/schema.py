@@ -27,6 +27,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from rostergui.core.states import CourseStatus, Trigger
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -49,14 +51,14 @@ contexts = Table(
     Column("title", Text, nullable=True),
     Column("label", Text, nullable=True),
     Column("resource_link_id", String(500), nullable=True),
-    # "service_key" or "ltik": which stored secret authenticates syncs.
+    # An AuthScheme: which stored secret authenticates syncs.
     Column("auth_scheme", String(20), nullable=False),
     # True/False when known from a launch, NULL when added with a service key only.
     Column("roster_available", Boolean, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("last_synced_at", DateTime, nullable=True),
-    # "never", "ok" or "failed": the outcome of the latest finished, non-held sync.
-    Column("last_status", String(20), nullable=False, default="never"),
+    # A CourseStatus: the outcome of the latest finished, non-held sync.
+    Column("last_status", String(20), nullable=False, default=CourseStatus.NEVER),
     Column("last_error", Text, nullable=True),
     # Set when the admin removed the course but chose to keep its roster for reference.
     Column("archived_at", DateTime, nullable=True),
@@ -105,7 +107,7 @@ sync_runs = Table(
     Column("finished_at", DateTime, nullable=True),
     # running, ok, failed, cancelled, held
     Column("outcome", String(20), nullable=False),
-    Column("trigger", String(20), nullable=False, default="manual"),
+    Column("trigger", String(20), nullable=False, default=Trigger.MANUAL),
     # "host:pid" of the process running the sync, to tell a crashed run from a live one.
     Column("holder", String(200), nullable=True),
     Column("pages", Integer, nullable=False, default=0),
