@@ -792,3 +792,27 @@ def test_python_m_simulator_serves_its_attacks() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_sync_all_goes_on_to_the_next_course_after_one_that_never_answers(
+    harness: Harness,
+) -> None:
+    harness.synced_course("canvas-bio")
+    harness.monkeypatch.setenv("ROSTERGUI_API_KEY", harness.sim.api_key)
+    harness.monkeypatch.setenv(
+        "ROSTERGUI_SERVICE_KEY", harness.sim.course("moodle-chem").service_key
+    )
+    code, _, err = harness.cli(
+        "contexts", "add", "--name", "Chem", "--base-url", harness.sim.base_url
+    )
+    assert code == 0, err
+    harness.sim.inject(Attack("never_answer", course="canvas-bio", duration=30))
+    (code, out, err), _seconds = bounded(
+        harness.sim, 2 * BOUND, lambda: harness.cli("sync", "--all", "--json")
+    )
+    results = json.loads(out)
+    assert [r["name"] for r in results] == ["Bio", "Chem"]
+    error = results[0]["error"]
+    assert not results[0]["ok"] and ("did not answer" in error or "took longer" in error)
+    assert results[1]["ok"], results[1]["error"]
+    assert code == 1
