@@ -8,7 +8,7 @@
 # listens only on localhost, trusts local connections and is deleted on stop.
 set -euo pipefail
 port="${ROSTERGUI_TEST_PG_PORT:-5433}"
-state=/tmp/rostersync-pg-test
+state=/tmp/rostersync-pg-test-$port  # one per port: two runs side by side do not meet
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 
 case "${1:-start}" in
