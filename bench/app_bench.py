@@ -213,11 +213,11 @@ def _ours(app: Any, service: Any) -> TableSide:
     from PySide6.QtWidgets import QMainWindow
 
     from rostergui.ui.member_view import MemberPanel, load_roster
+    from rostergui.ui.operation import Operations
     from rostergui.ui.settings import Settings
-    from rostergui.ui.workers import TaskRunner
 
     host = QMainWindow()
-    runner = TaskRunner(host)
+    runner = Operations(host)
     panel = MemberPanel(service, runner, Settings(), host)
     panel.status_combo.setCurrentIndex(panel.status_combo.findData("all"))
     host.setCentralWidget(panel)
@@ -671,7 +671,7 @@ def lock_wait(job: Callable[[], object]) -> float:
     a collection cannot stand in for it)."""
     import threading
 
-    from rostergui.ui.workers import collection_paused
+    from rostergui.ui.runtime import collection_paused
 
     done = threading.Event()
 

@@ -10,27 +10,28 @@ alembic) and creating or migrating the database take several times as long as sh
 window, so the light window (frame, menus, toolbar, a course list saying the courses are being
 opened) is shown first. Only after its first frame does a background thread set up the data
 directory and its log, import the core and open the service, so that the window keeps
-repainting meanwhile. The result comes back to the GUI thread by a signal, where
-:meth:`MainWindow.attach` completes the window.
+repainting meanwhile. That is an :class:`~rostergui.ui.operation.Operation` like every other
+piece of background work; its result reaches the GUI thread, where :meth:`MainWindow.attach`
+completes the window.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from rostergui import APP_NAME, __version__
+from rostergui.ui import diagnostics, runtime
+from rostergui.ui.operation import Operation, Operations
 
 if TYPE_CHECKING:
     from rostergui.core.service import RosterService
@@ -42,9 +43,6 @@ EXIT_FAILED = 1
 #: Open the service this long after showing the window even if no first frame was reported
 #: (a window started minimised is not exposed until it is restored).
 FIRST_FRAME_WAIT_MS = 300
-#: How soon (seconds) the opening thread hands the interpreter back to the GUI thread when that
-#: needs it; Python's default is 5 ms, which the window would feel on every repaint meanwhile.
-OPENING_SWITCH_INTERVAL = 0.001
 
 
 @dataclass
@@ -55,18 +53,23 @@ class Session:
     close: Callable[[], None]
     #: A line for the status bar once the window is complete.
     status: str | None = None
+    #: Notes for the message bar, shown once (the previous run crashed…).
+    notes: list[str] = field(default_factory=list)
 
 
 def start_session(args: argparse.Namespace) -> Session:
     """The data directory and its log, then the service (runs on the opening thread)."""
     from rostergui.core.logs import setup_logging
-    from rostergui.ui import crash
 
     demo_mode = args.command == "demo"
     directory = data_directory(args, demo_mode=demo_mode)
-    crash.log_path = setup_logging(directory, verbose=bool(getattr(args, "verbose", False)))
+    setup_logging(directory, verbose=bool(getattr(args, "verbose", False)))
     log.info("%s %s starting (%s)", APP_NAME, __version__, "demo" if demo_mode else "window")
-    return open_demo(args, directory) if demo_mode else open_database(args, directory)
+    crashed = diagnostics.enable_crash_file(directory)
+    session = open_demo(args, directory) if demo_mode else open_database(args, directory)
+    if crashed is not None:
+        session.notes.append(diagnostics.crash_notice(crashed))
+    return session
 
 
 def data_directory(args: argparse.Namespace, *, demo_mode: bool) -> Path:
@@ -104,15 +107,13 @@ def open_demo(args: argparse.Namespace, directory: Path) -> Session:
 
 
 class Opening(QObject):
-    """Opens the session on a background thread and completes the window with it.
+    """Opens the session in a background operation and completes the window with it.
 
-    The session is opened off the GUI thread; the outcome crosses back by a queued signal, so
-    the window is only touched on the GUI thread. Whatever was opened is owned here and closed
-    by :meth:`close`, also when the window was closed before the session arrived.
+    The session is opened off the GUI thread; the outcome reaches :meth:`_attach` or
+    :meth:`_fail` on the GUI thread, so the window is only touched there. Whatever was opened
+    is owned here and closed by :meth:`close`, also when the window was closed before the
+    session arrived.
     """
-
-    _opened = Signal(object)
-    _failed = Signal(object)
 
     def __init__(
         self,
@@ -129,31 +130,26 @@ class Opening(QObject):
         self._open_session = open_session
         self._check_start = check_start
         self._started_at = started_at
-        self._thread: threading.Thread | None = None
+        self._operations = Operations(self)
+        self._operation: Operation[Session, None] | None = None
         self._session: Session | None = None
         #: The session could not be opened (the user was told why).
         self.failed = False
-        self._opened.connect(self._attach)
-        self._failed.connect(self._fail)
 
     def start(self) -> None:
         """Begin opening (once; later calls do nothing)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="open database", daemon=True)
-            self._thread.start()
+        if self._operation is None:
+            self._operation = self._operations.run(
+                self._open, self._attach, self._fail, name="open database"
+            )
 
-    def _run(self) -> None:
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(OPENING_SWITCH_INTERVAL)
-        try:
+    def _open(self) -> Session:
+        # Opening is interpreter-heavy (imports, migrations): hand the interpreter back to
+        # the GUI thread often, so the window keeps repainting meanwhile.
+        with runtime.quick_switching():
             session = self._open_session()
-        except BaseException as exc:  # every failure must reach the window
-            self._failed.emit(exc)
-        else:
-            self._session = session
-            self._opened.emit(session)
-        finally:
-            sys.setswitchinterval(interval)
+        self._session = session  # owned here, even if the window never takes it
+        return session
 
     def _attach(self, session: Session) -> None:
         if self._window.closed:
@@ -161,10 +157,10 @@ class Opening(QObject):
         self._window.attach(session.service)
         if session.status:
             self._window.show_status(session.status)
-        # Everything built so far lives as long as the app: take it out of the collector's
-        # sight so a full collection during a sync (which stops every thread) stays short.
-        gc.freeze()
-        gc.enable()
+        for note in session.notes:
+            self._window.show_notice(note)
+        # Everything built so far lives as long as the app: out of the collector's sight.
+        runtime.start_up_done()
         if self._check_start:
             QTimer.singleShot(0, self._report_start)
 
@@ -177,9 +173,16 @@ class Opening(QObject):
         self.failed = True
         if isinstance(exc, errors.RosterSyncError):
             log.error("Could not open the database: %s (%s)", exc.message, exc.detail or "")
+            # The loop ends right after this box: there is no flow left for it to interrupt.
             QMessageBox.critical(self._window, f"{APP_NAME} cannot start", exc.message)
         else:
-            crash.report_bug(exc, self._window)
+            dialog = crash.report_bug(exc, self._window)
+            if dialog is not None:  # end once the admin has read it
+                dialog.finished.connect(lambda _code: self._give_up())
+                return
+        self._give_up()
+
+    def _give_up(self) -> None:
         self._window.close()
         self._app.exit(EXIT_FAILED)
 
@@ -194,9 +197,10 @@ class Opening(QObject):
 
     def close(self) -> None:
         """Wait until the opening ended, then close what it opened."""
-        if self._thread is not None and self._thread.is_alive():
+        operation = self._operation
+        if operation is not None and operation.running:
             log.info("Waiting for the database to finish opening")
-            self._thread.join()
+            operation.join()
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -249,10 +253,11 @@ def run_gui(args: argparse.Namespace) -> int:
     """Open the window; returns the process exit status."""
     # No cyclic collections until the window is complete: start-up creates objects that live as
     # long as the app, and every collection would walk them all again (see Opening._attach).
-    gc.disable()
+    runtime.start_up_paused()
     from rostergui.ui import crash
     from rostergui.ui.main_window import MainWindow
 
+    diagnostics.route_qt_messages()
     app = set_up_application()
     crash.install_excepthook()
     demo_mode = args.command == "demo"
@@ -273,6 +278,7 @@ def run_gui(args: argparse.Namespace) -> int:
         # they use goes away (a running QThread destroyed at exit aborts the process).
         window.close()
         opening.close()
-        gc.enable()
+        runtime.start_up_done(freeze=False)
+        diagnostics.disable_crash_file()
         log.info("%s closed", APP_NAME)
     return EXIT_FAILED if opening.failed else status

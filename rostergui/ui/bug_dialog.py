@@ -1,10 +1,15 @@
 """The dialog that reports a bug: a plain sentence first, the traceback behind "Show details".
 
 Kept apart from :mod:`rostergui.ui.crash` (which is installed before the window shows) so that
-its widgets are only loaded when a bug is actually reported.
+its widgets are only loaded when a bug is actually reported. It needs nothing of that module:
+the log's path is passed in.
 """
 
 from __future__ import annotations
+
+import platform
+import traceback
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -17,19 +22,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rostergui import APP_NAME
+from rostergui import APP_NAME, __version__
 from rostergui.core.redact import redact
-from rostergui.ui import crash
+
+
+def details(exc: BaseException) -> str:
+    """Versions and the traceback, with any known secret masked."""
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    head = f"{APP_NAME} {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
+    return redact(head + trace)
 
 
 class BugDialog(QDialog):
     """A plain sentence first; the traceback behind "Show details", with a copy button."""
 
-    def __init__(self, exc: BaseException, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, exc: BaseException, parent: QWidget | None = None, *, log_path: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"{APP_NAME} — unexpected error")
-        self.details_text = crash.details(exc)
-        where = f" The details are also in the log: {crash.log_path}" if crash.log_path else ""
+        self.details_text = details(exc)
+        where = f" The details are also in the log: {log_path}" if log_path else ""
         headline = QLabel(
             f"<b>Something went wrong inside {APP_NAME}.</b> This is a bug, not something you did.",
             self,

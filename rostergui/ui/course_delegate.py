@@ -1,6 +1,6 @@
 """Painting one course in the list: its name, its LMS title and a freshness badge "pill".
 
-Colours come from the palette and the badge's tone (:func:`~rostergui.ui.course_list.tone_colour`),
+Colours come from the palette and the badge's tone (:func:`~rostergui.ui.roles.tone_colour`),
 so every state reads on light and dark themes.
 """
 
@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from rostergui.ui.badges import Badge
-from rostergui.ui.course_list import BADGE_ROLE, TITLE_ROLE, Index, is_dark, tone_colour
+from rostergui.ui.roles import BADGE_ROLE, TITLE_ROLE, Index, is_dark, tone_colour
 
 
 class CourseDelegate(QStyledItemDelegate):

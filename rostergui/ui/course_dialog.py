@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -35,8 +36,8 @@ from rostergui.core.service import ConnectionCheck, RosterService
 from rostergui.core.states import AuthScheme
 from rostergui.core.store.repo import Course
 from rostergui.ui.badges import Tone
-from rostergui.ui.course_list import tone_colour
-from rostergui.ui.workers import TaskRunner
+from rostergui.ui.operation import Operations
+from rostergui.ui.roles import tone_colour
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class CourseDialog(QDialog):
     def __init__(
         self,
         service: RosterService,
-        runner: TaskRunner,
+        runner: Operations,
         *,
         existing: Sequence[str] = (),
         base_url: str = "",
@@ -414,8 +415,11 @@ class CourseDialog(QDialog):
         super().done(result)
 
 
-def confirm_remove(parent: QWidget | None, course: Course) -> tuple[bool, bool]:
-    """Ask before removing a course; returns (remove, keep_roster). Tests replace this."""
+def confirm_remove(
+    parent: QWidget | None, course: Course, answer: Callable[[bool, bool], None]
+) -> QMessageBox:
+    """Ask before removing a course, window-modal; ``answer(remove, keep_roster)`` runs when the
+    box closes. Tests replace this."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Remove course")
@@ -430,5 +434,7 @@ def confirm_remove(parent: QWidget | None, course: Course) -> tuple[bool, bool]:
     remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-    box.exec()
-    return box.clickedButton() is remove, keep.isChecked()
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.finished.connect(lambda _code: answer(box.clickedButton() is remove, keep.isChecked()))
+    box.open()
+    return box

@@ -1,8 +1,8 @@
 """The course list on the left: a list model of courses and the view that shows them, each
 painted with its freshness badge by :class:`~rostergui.ui.course_delegate.CourseDelegate`.
 
-The badge wording and urgency come from :mod:`rostergui.ui.badges`; this module only decides
-colours (readable on light and dark palettes) and layout. Relative times ("5 min ago") are
+The badge wording and urgency come from :mod:`rostergui.ui.badges`, the roles and colours from
+:mod:`rostergui.ui.roles`; this module only decides layout. Relative times ("5 min ago") are
 refreshed by :meth:`CourseListModel.tick`, which the window calls every 30 seconds.
 
 The list is part of the window's first frame, before there are courses to paint, so the
@@ -19,49 +19,22 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout, QWidget
 
-from rostergui.ui.badges import Activity, Badge, Tone, badge_for
+from rostergui.ui.badges import Activity, Badge, badge_for
+from rostergui.ui.roles import BADGE_ROLE, COURSE_ROLE, TITLE_ROLE, Index, row_flags
 
 if TYPE_CHECKING:
     from rostergui.core.store.repo import Course
     from rostergui.ui.course_delegate import CourseDelegate
 
-COURSE_ROLE = Qt.ItemDataRole.UserRole + 1
-BADGE_ROLE = Qt.ItemDataRole.UserRole + 2
-TITLE_ROLE = Qt.ItemDataRole.UserRole + 3
-
-Index = QModelIndex | QPersistentModelIndex
-
-# (light palette, dark palette): text-strength colours for each tone.
-_TONE_COLOURS: dict[Tone, tuple[str, str]] = {
-    Tone.FRESH: ("#1a7f37", "#3fb950"),
-    Tone.AGING: ("#9a6700", "#d29922"),
-    Tone.STALE: ("#cf222e", "#f85149"),
-    Tone.FAILED: ("#cf222e", "#f85149"),
-    Tone.NEVER: ("#59636e", "#9198a1"),
-    Tone.BUSY: ("#0969da", "#58a6ff"),
-    Tone.HELD: ("#9a6700", "#d29922"),
-    Tone.MUTED: ("#59636e", "#9198a1"),
-}
-
 
 def utcnow() -> datetime:
     """Naive UTC, the form the database stores."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
-
-
-def tone_colour(tone: Tone, palette: QPalette) -> QColor:
-    light, dark = _TONE_COLOURS[tone]
-    return QColor(dark if is_dark(palette) else light)
 
 
 class CourseListModel(QAbstractListModel):
@@ -159,15 +132,6 @@ class CourseListModel(QAbstractListModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         return row_flags(index)
-
-
-def row_flags(index: Index) -> Qt.ItemFlag:
-    """What every row of the window's lists and tables allows: selecting, not editing."""
-    if not index.isValid():
-        return Qt.ItemFlag.NoItemFlags
-    return (
-        Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-    )
 
 
 def subtitle(course: Course) -> str:

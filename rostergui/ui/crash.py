@@ -6,7 +6,9 @@ sees a plain sentence and where the log is; the traceback sits behind "Show deta
 dialog at a time: a bug that repeats in a paint event must not bury the screen in boxes.
 
 The hook is installed before the window shows, so this module loads nothing but the hook
-itself; the dialog and what formats the details are loaded when a bug is reported.
+itself; the dialog and what formats the details are loaded when a bug is reported. The dialog
+opens window-modal and returns at once: a bug can be reported in the middle of any flow, which
+a nested event loop would let run on underneath it.
 """
 
 from __future__ import annotations
@@ -16,44 +18,48 @@ import sys
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
-from rostergui import APP_NAME, __version__
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog
 
 log = logging.getLogger(__name__)
 
-#: Where the log file is, to mention in the dialog (set by the app at start-up).
-log_path: Path | None = None
 _showing = False
 
 
-def details(exc: BaseException) -> str:
-    """Versions and the traceback, with any known secret masked."""
-    import platform
-    import traceback
-
-    from rostergui.core.redact import redact
-
-    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    head = f"{APP_NAME} {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
-    return redact(head + trace)
+def log_file() -> Path | None:
+    """The file the log goes to (the root logger's file handler), if any."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
 
 
-def report_bug(exc: BaseException, parent: QWidget | None = None) -> None:
-    """Log ``exc`` and tell the user, with copyable details. Safe from any GUI callback."""
+def report_bug(exc: BaseException, parent: QWidget | None = None) -> QDialog | None:
+    """Log ``exc`` and tell the user, with copyable details. Safe from any GUI callback: the
+    dialog opens window-modal and this returns at once (the dialog, or None when none was
+    shown because one is showing already or there is no application)."""
     log.error("Unexpected error", exc_info=exc)
     global _showing  # noqa: PLW0603 - one dialog at a time, process-wide
     if _showing or QApplication.instance() is None:
-        return
-    _showing = True
-    try:
-        from rostergui.ui.bug_dialog import BugDialog
+        return None
+    from rostergui.ui.bug_dialog import BugDialog
 
-        BugDialog(exc, parent).exec()
-    finally:
-        _showing = False
+    _showing = True
+    dialog = BugDialog(exc, parent, log_path=log_file())
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.finished.connect(_closed)
+    dialog.open()
+    return dialog
+
+
+def _closed(_code: int) -> None:
+    global _showing  # noqa: PLW0603 - one dialog at a time, process-wide
+    _showing = False
 
 
 class _Relay(QObject):

@@ -13,11 +13,12 @@ with ``overwrite=True``; the export itself refuses devices, pipes and dangling l
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -152,13 +153,22 @@ def confirm_replace(parent: QWidget | None, path: Path) -> bool:
 
 
 def ask_export(
-    parent: QWidget | None, course_name: str, shown: int, total: int
-) -> ExportChoice | None:
-    """Ask what and where to export; None when cancelled. Tests replace this function."""
+    parent: QWidget | None,
+    course_name: str,
+    shown: int,
+    total: int,
+    answer: Callable[[ExportChoice], None],
+) -> ExportDialog:
+    """Ask what and where to export, window-modal; ``answer(choice)`` runs once the admin
+    chose (nothing runs when cancelled). Tests replace this function."""
     dialog = ExportDialog(course_name, shown, total, parent=parent)
-    try:
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.choice()
-    finally:
-        dialog.deleteLater()
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def accepted() -> None:
+        choice = dialog.choice()
+        if choice is not None:
+            answer(choice)
+
+    dialog.accepted.connect(accepted)
+    dialog.open()
+    return dialog

@@ -33,9 +33,9 @@ from rostergui.core.service import RosterService
 from rostergui.core.states import Outcome, Trigger
 from rostergui.core.store.repo import Change, SyncRun
 from rostergui.ui.badges import Tone
-from rostergui.ui.course_list import row_flags, tone_colour
+from rostergui.ui.operation import Operations
+from rostergui.ui.roles import row_flags, tone_colour
 from rostergui.ui.roster_index import format_time
-from rostergui.ui.workers import TaskRunner
 
 Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
@@ -215,7 +215,7 @@ def _table(model: QAbstractTableModel, name: str, parent: QWidget) -> QTableView
 
 class HistoryPanel(QWidget):
     def __init__(
-        self, service: RosterService, runner: TaskRunner, parent: QWidget | None = None
+        self, service: RosterService, runner: Operations, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.service = service

@@ -3,11 +3,16 @@
 LMSes do answer with empty or partial rosters (an outage, a section filter, a course being
 reset). The core then *holds* the sync and lists who would be dropped; this dialog shows that
 list so the admin can tell a real mass withdrawal from a broken answer. The safe choice (keep
-everyone) is the default button.
+everyone) is the default button. The dialog is opened window-modal with ``open()`` and answers
+through a callback: it is asked in the middle of the sync queue, where a nested event loop
+would let timers act on a half-finished state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -87,10 +92,15 @@ class MassDropDialog(QDialog):
         self.resize(780, 480)
 
 
-def confirm_mass_drop(parent: QWidget | None, result: SyncResult) -> bool:
-    """True when the admin confirms the drops. Tests replace this function."""
+def ask_mass_drop(
+    parent: QWidget | None, result: SyncResult, answer: Callable[[bool], None]
+) -> MassDropDialog:
+    """Open the question window-modal and return at once; ``answer(True)`` runs when the admin
+    confirms the drops, ``answer(False)`` when the dialog is closed any other way. No event
+    loop is nested, so the caller's state stays consistent while the question waits. Tests
+    replace this function."""
     dialog = MassDropDialog(result, parent)
-    try:
-        return dialog.exec() == QDialog.DialogCode.Accepted
-    finally:
-        dialog.deleteLater()
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.finished.connect(lambda code: answer(code == QDialog.DialogCode.Accepted.value))
+    dialog.open()
+    return dialog

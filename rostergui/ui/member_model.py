@@ -23,7 +23,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 from rostergui.core.states import MemberStatus
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui import icons
-from rostergui.ui.course_list import row_flags
+from rostergui.ui.roles import row_flags
 from rostergui.ui.roster_index import (
     COLUMN_TITLES,
     Column,

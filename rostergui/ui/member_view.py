@@ -35,10 +35,11 @@ from rostergui.core.states import StatusFilter
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui import settings as opts
 from rostergui.ui.member_model import MemberTableModel, cell_text
+from rostergui.ui.operation import Operations
 from rostergui.ui.roster_index import Column, Filters, PreparedRoster, SortOrder
+from rostergui.ui.runtime import collection_paused, exempt_from_collection
 from rostergui.ui.settings import Settings
 from rostergui.ui.throttle import Throttle
-from rostergui.ui.workers import TaskRunner, collection_paused, exempt_from_collection
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def load_roster(fetch: Callable[[], Sequence[MemberRow]], sort: SortOrder) -> Pr
     ``sort`` order.
 
     A big roster must neither set off full garbage collections while its rows are allocated
-    nor be walked by every later one (see :func:`~rostergui.ui.workers.collection_paused`).
+    nor be walked by every later one (see :func:`~rostergui.ui.runtime.collection_paused`).
     """
     with collection_paused():
         roster = PreparedRoster.build(fetch(), sort=sort)
@@ -143,7 +144,7 @@ class MemberPanel(QWidget):
     def __init__(
         self,
         service: RosterService,
-        runner: TaskRunner,
+        runner: Operations,
         settings: Settings,
         parent: QWidget | None = None,
     ) -> None:

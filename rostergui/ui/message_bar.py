@@ -2,18 +2,20 @@
 
 A failed sync is easy to miss in a tooltip, and a modal box would interrupt a "Sync all". The
 bar stays put while the course is selected, says the reason in a sentence, and carries the
-button that fixes it (try again, review the drops).
+button that fixes it (try again, review the drops). What it says is decided without Qt in
+:mod:`rostergui.ui.wording`; this module only shows it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from rostergui.ui.badges import Tone
-from rostergui.ui.course_list import is_dark, tone_colour
+from rostergui.ui.roles import is_dark, tone_colour
+from rostergui.ui.wording import BarAction, BarMessage
 
 
 class MessageBar(QFrame):
@@ -51,6 +53,19 @@ class MessageBar(QFrame):
             self._buttons.append(button)
         self._apply_colours()
         self.setVisible(True)
+
+    def show_bar_message(
+        self, message: BarMessage | None, callbacks: Mapping[BarAction, Callable[[], None]]
+    ) -> None:
+        """Show ``message`` (decided by :mod:`rostergui.ui.wording`) with the button its action
+        names, wired to ``callbacks[action]``; None hides the bar."""
+        if message is None:
+            self.clear()
+            return
+        actions = (
+            [] if message.action is None else [(message.action.value, callbacks[message.action])]
+        )
+        self.show_message(message.text, message.tone, actions)
 
     def clear(self) -> None:
         self.setVisible(False)

@@ -6,7 +6,7 @@ reference to them: every call of a method that returns nothing (``label.setText`
 ``index.data()`` that has no value lowers one of their reference counts by one. After a few
 thousand such calls the count reaches zero and the interpreter aborts ("deallocating None"),
 or memory is corrupted first and threads stall. Python 3.12+ makes these objects immortal, so
-the defect is harmless there.
+the defect is harmless there. The probe runs only when PySide6 6.12 is installed.
 
 ``None``, ``True`` and ``False`` are static objects that are never freed; the only harm is the
 count reaching zero. When the defect is detected at start-up, their counts are raised by a
@@ -55,11 +55,23 @@ def _add_references(obj: object, count: int) -> None:
     refcount.value += count
 
 
+#: The PySide6 release series known to have the defect; the probe runs only there.
+AFFECTED = (6, 12)
+
+
+def _affected_pyside() -> bool:
+    import PySide6
+
+    return tuple(PySide6.__version_info__[:2]) == AFFECTED
+
+
 def apply() -> bool:
     """Apply the guard if this PySide/Python combination needs it; True when applied."""
     global _applied  # noqa: PLW0603 - once per process
     if _applied or sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return _applied
+    if not _affected_pyside():
+        return False
     if _leaks_singletons():
         for singleton in (None, True, False):
             _add_references(singleton, _MARGIN)

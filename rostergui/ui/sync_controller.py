@@ -4,6 +4,10 @@ One sync at a time: "Sync all" queues every course and each shows "waiting", the
 progress. The core does the work (paging, the all-or-nothing write, recording the run); this
 class turns its progress callback into badge updates, its cancel flag into the Cancel button,
 and a *held* result (a sync that would drop many members) into a question for the admin.
+
+The question never blocks: it opens window-modal and the answer arrives later, while the
+queue keeps running. A course whose question is open counts as pending, so neither "Sync all"
+nor the schedule syncs it meanwhile, and confirming queues it once.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from PySide6.QtWidgets import QWidget
 from rostergui.core.service import RosterService
 from rostergui.core.states import Phase, Trigger
 from rostergui.core.sync import Progress, SyncResult
-from rostergui.ui import mass_drop
+from rostergui.ui import mass_drop, wording
 from rostergui.ui.badges import Activity, ActivityState
 from rostergui.ui.course_list import CourseListModel
-from rostergui.ui.workers import ProgressThrottle, Task, TaskRunner, collection_paused
+from rostergui.ui.operation import Operation, Operations, Reporter
+from rostergui.ui.runtime import collection_paused
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +38,6 @@ class SyncRequest:
     allow_mass_drop: bool = False
 
 
-def describe_result(result: SyncResult) -> str:
-    """The status-bar line for a finished sync."""
-    if result.cancelled:
-        return f"{result.name}: cancelled; the stored roster was left as it was."
-    if result.held:
-        return (
-            f"{result.name}: held — {result.deactivated:,} of {result.active_count:,} active "
-            "members would be dropped; nothing was changed."
-        )
-    if not result.ok:
-        return f"{result.name}: sync failed — {result.error}"
-    parts = [
-        f"+{result.added:,} added",
-        f"−{result.deactivated:,} dropped",
-        f"{result.reactivated:,} returned",
-    ]
-    if result.updated:
-        parts.append(f"{result.updated:,} updated")
-    line = f"{result.name}: {', '.join(parts)} · {result.active_count:,} active"
-    if result.warnings:
-        line += " — " + " ".join(result.warnings)
-    return line
-
-
 class SyncController(QObject):
     #: A course's sync began (name).
     started = Signal(str)
@@ -66,11 +47,13 @@ class SyncController(QObject):
     idle = Signal(str)
     #: Something to show in the status bar now.
     message = Signal(str)
+    #: The mass-drop question about a course was answered (name).
+    answered = Signal(str)
 
     def __init__(
         self,
         service: RosterService,
-        runner: TaskRunner,
+        runner: Operations,
         courses: CourseListModel,
         parent_widget: QWidget,
     ) -> None:
@@ -80,10 +63,13 @@ class SyncController(QObject):
         self.courses = courses
         self.parent_widget = parent_widget
         self._queue: deque[SyncRequest] = deque()
-        self._current: tuple[SyncRequest, Task] | None = None
+        self._current: tuple[SyncRequest, Operation[SyncResult, Progress]] | None = None
         self._batch: list[SyncResult] = []
         #: Held results awaiting review, by course name.
         self.held: dict[str, SyncResult] = {}
+        #: Courses whose mass-drop question is open now.
+        self.asking: set[str] = set()
+        self._closed = False
 
     # --- state ------------------------------------------------------------------------------
 
@@ -96,7 +82,12 @@ class SyncController(QObject):
         return self._current[0].name if self._current else None
 
     def is_pending(self, name: str) -> bool:
-        return name == self.current_name or any(r.name == name for r in self._queue)
+        """Syncing, queued, or waiting for the answer to its mass-drop question."""
+        return (
+            name == self.current_name
+            or name in self.asking
+            or any(r.name == name for r in self._queue)
+        )
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -136,9 +127,10 @@ class SyncController(QObject):
             request, task = self._current
             task.cancel()
             self.courses.set_activity(request.name, Activity(ActivityState.CANCELLING))
-            self.message.emit(f"Cancelling the sync of {request.name}…")
+            self.message.emit(wording.cancelling(request.name))
 
     def shutdown(self) -> None:
+        self._closed = True
         self._queue.clear()
         if self._current is not None:
             self._current[1].cancel()
@@ -150,15 +142,14 @@ class SyncController(QObject):
             return
         if not self._queue:
             if self._batch:
-                self.idle.emit(self._batch_summary())
+                self.idle.emit(wording.batch_summary(self._batch))
                 self._batch = []
             return
         request = self._queue.popleft()
         service = self.service
         self.courses.set_activity(request.name, Activity(ActivityState.SYNCING))
 
-        def job(task: Task) -> SyncResult:
-            throttle = ProgressThrottle(task.report)
+        def job(reporter: Reporter[Progress]) -> SyncResult:
             # A sync frees each page's objects by reference counting and keeps none, but its
             # allocations would still set off full collections, each one stopping every
             # thread (the window too) for as long as it walks everything the app holds.
@@ -166,19 +157,20 @@ class SyncController(QObject):
                 return service.sync(
                     request.name,
                     allow_mass_drop=request.allow_mass_drop,
-                    progress=throttle,
-                    cancel=task.cancel_event,
+                    progress=reporter.report,
+                    cancel=reporter.cancel,
                     trigger=request.trigger,
                 )
 
-        task = self.runner.run_with(
+        operation = self.runner.run_with_progress(
             job,
             lambda result: self._done(request, result),
             lambda exc: self._crashed(request, exc),
             on_progress=lambda p: self._progress(request, p),
+            phase=lambda p: p.phase,
             name=f"sync {request.name}",
         )
-        self._current = (request, task)
+        self._current = (request, operation)
         self.started.emit(request.name)
 
     def _progress(self, request: SyncRequest, progress: Progress) -> None:
@@ -215,48 +207,43 @@ class SyncController(QObject):
             )
         else:
             self.courses.set_activity(request.name, None)
-        self.message.emit(describe_result(result))
+        self.message.emit(wording.describe_result(result))
         self.finished.emit(result)
         if result.held and request.trigger is Trigger.MANUAL:
-            # Ask outside this callback, so the worker's bookkeeping is finished first.
-            QTimer.singleShot(0, lambda: self._ask(result))
-            return
+            # Ask outside this callback, so the operation's bookkeeping is finished first.
+            name = result.name
+            self.asking.add(name)  # pending from now on: nothing syncs it meanwhile
+            QTimer.singleShot(0, lambda: self._ask(name))
         self._next()
 
-    def _ask(self, result: SyncResult) -> None:
-        try:
-            self.review(result.name)
-        finally:
-            self._next()
+    def _ask(self, name: str) -> None:
+        self.asking.discard(name)
+        if self._closed:
+            return
+        self.review(name)
 
     def review(self, name: str) -> bool:
-        """Show who a held sync would drop; on confirmation sync again allowing it."""
+        """Open the question listing who a held sync would drop (window-modal; this returns at
+        once). Confirming syncs the course again allowing the drops. False when there is
+        nothing to review or the question is already open."""
         result = self.held.get(name)
-        if result is None:
+        if result is None or name in self.asking or self._closed:
             return False
-        if mass_drop.confirm_mass_drop(self.parent_widget, result):
-            self._enqueue(SyncRequest(name, Trigger.MANUAL, allow_mass_drop=True), front=True)
-            self._next()
-            return True
-        self.message.emit(
-            f"{name}: kept everyone; nothing was changed. The course stays marked as held "
-            "until its next sync."
-        )
-        return False
+        self.asking.add(name)
+        mass_drop.ask_mass_drop(self.parent_widget, result, lambda yes: self._answered(name, yes))
+        return True
 
-    def _batch_summary(self) -> str:
-        results = self._batch
-        if len(results) == 1:
-            return describe_result(results[0])
-        ok = sum(r.ok for r in results)
-        failed = sum(not r.ok and not r.held and not r.cancelled for r in results)
-        held = sum(r.held for r in results)
-        cancelled = sum(r.cancelled for r in results)
-        parts = [f"{ok} synced"]
-        if failed:
-            parts.append(f"{failed} failed")
-        if held:
-            parts.append(f"{held} held for confirmation")
-        if cancelled:
-            parts.append(f"{cancelled} cancelled")
-        return f"Synced {len(results)} courses: {', '.join(parts)}."
+    def _answered(self, name: str, confirmed: bool) -> None:
+        if name not in self.asking:
+            return  # answered already
+        self.asking.discard(name)
+        self.answered.emit(name)
+        if self._closed:
+            return
+        if not confirmed:
+            self.message.emit(wording.kept_everyone(name))
+            return
+        if self.is_pending(name) or name not in self.held:
+            return  # already queued again (or synced since): never twice
+        self._enqueue(SyncRequest(name, Trigger.MANUAL, allow_mass_drop=True), front=True)
+        self._next()

@@ -13,18 +13,18 @@ from rostergui.core.secrets import MemoryKeyring
 from rostergui.core.service import RosterService
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
 from rostergui.ui.course_dialog import CourseDialog
-from rostergui.ui.workers import TaskRunner
+from rostergui.ui.operation import Operations
 
 
 @pytest.fixture
-def runner() -> Iterator[TaskRunner]:
-    tasks = TaskRunner()
+def runner() -> Iterator[Operations]:
+    tasks = Operations()
     yield tasks
     assert tasks.shutdown()
 
 
 def make_dialog(
-    qtbot: QtBot, service: RosterService, runner: TaskRunner, **kwargs: object
+    qtbot: QtBot, service: RosterService, runner: Operations, **kwargs: object
 ) -> CourseDialog:
     dialog = CourseDialog(service, runner, **kwargs)  # type: ignore[arg-type]
     qtbot.addWidget(dialog)
@@ -33,7 +33,7 @@ def make_dialog(
 
 
 def test_validation_messages_next_to_fields(
-    qtbot: QtBot, runner: TaskRunner, service: RosterService
+    qtbot: QtBot, runner: Operations, service: RosterService
 ) -> None:
     dialog = make_dialog(qtbot, service, runner, existing=["Biology"])
     dialog.save_button.click()
@@ -56,7 +56,7 @@ def test_validation_messages_next_to_fields(
 
 def test_ltik_resolution_shows_course_and_saves_secrets_to_keyring(
     qtbot: QtBot,
-    runner: TaskRunner,
+    runner: Operations,
     service: RosterService,
     sim: Simulator,
     memory_keyring: MemoryKeyring,
@@ -93,7 +93,7 @@ def test_ltik_resolution_shows_course_and_saves_secrets_to_keyring(
 
 
 def test_roster_not_available_is_shown_before_saving(
-    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+    qtbot: QtBot, runner: Operations, service: RosterService, sim: Simulator
 ) -> None:
     dialog = make_dialog(qtbot, service, runner, base_url=sim.base_url)
     dialog.api_key_edit.setText(DEFAULT_API_KEY)
@@ -104,7 +104,7 @@ def test_roster_not_available_is_shown_before_saving(
 
 
 def test_refused_key_is_an_inline_error(
-    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+    qtbot: QtBot, runner: Operations, service: RosterService, sim: Simulator
 ) -> None:
     dialog = make_dialog(qtbot, service, runner, base_url=sim.base_url)
     dialog.name_edit.setText("Bio")
@@ -120,7 +120,7 @@ def test_refused_key_is_an_inline_error(
 
 
 def test_saved_api_key_is_offered(
-    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+    qtbot: QtBot, runner: Operations, service: RosterService, sim: Simulator
 ) -> None:
     service.add_course(
         "Bio", sim.base_url, DEFAULT_API_KEY, service_key=sim.course("canvas-bio").service_key
@@ -131,7 +131,7 @@ def test_saved_api_key_is_offered(
 
 
 def test_keyring_unavailable_message_is_shown(
-    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+    qtbot: QtBot, runner: Operations, service: RosterService, sim: Simulator
 ) -> None:
     from keyring.backends.fail import Keyring as FailKeyring
 
@@ -150,7 +150,7 @@ def test_keyring_unavailable_message_is_shown(
 
 def test_editing_renames_without_secrets_and_refreshes_keys(
     qtbot: QtBot,
-    runner: TaskRunner,
+    runner: Operations,
     service: RosterService,
     sim: Simulator,
     memory_keyring: MemoryKeyring,
@@ -175,7 +175,7 @@ def test_editing_renames_without_secrets_and_refreshes_keys(
 
 
 def test_editing_tests_a_new_token_with_the_saved_api_key(
-    qtbot: QtBot, runner: TaskRunner, service: RosterService, sim: Simulator
+    qtbot: QtBot, runner: Operations, service: RosterService, sim: Simulator
 ) -> None:
     chem = sim.course("moodle-chem")
     course, _check = service.add_course("Chem", sim.base_url, DEFAULT_API_KEY, ltik=chem.ltik)

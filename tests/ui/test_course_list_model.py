@@ -12,13 +12,8 @@ from pytestqt.qtbot import QtBot
 from test_badges import NOW, course
 
 from rostergui.ui.badges import Activity, Badge, Tone
-from rostergui.ui.course_list import (
-    BADGE_ROLE,
-    COURSE_ROLE,
-    CourseListModel,
-    CourseListView,
-    tone_colour,
-)
+from rostergui.ui.course_list import CourseListModel, CourseListView
+from rostergui.ui.roles import BADGE_ROLE, COURSE_ROLE, tone_colour
 
 
 def courses() -> list:

@@ -20,10 +20,10 @@ from rostergui.core.sync import SyncResult
 from rostergui.simulator import Simulator
 from rostergui.ui import course_dialog, export_dialog, mass_drop
 from rostergui.ui import settings as opts
-from rostergui.ui.course_list import BADGE_ROLE
 from rostergui.ui.export_dialog import ExportChoice
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.member_view import HEADER_KEY
+from rostergui.ui.roles import BADGE_ROLE
 from rostergui.ui.roster_index import Column
 from rostergui.ui.settings import Settings
 
@@ -175,11 +175,11 @@ def test_mass_drop_is_confirmed_first(
     sim.drop("canvas-bio", count=100)
     asked: list[SyncResult] = []
 
-    def refuse(_parent: object, result: SyncResult) -> bool:
+    def refuse(_parent: object, result: SyncResult, answer: Callable[[bool], None]) -> None:
         asked.append(result)
-        return False
+        answer(False)
 
-    monkeypatch.setattr(mass_drop, "confirm_mass_drop", refuse)
+    monkeypatch.setattr(mass_drop, "ask_mass_drop", refuse)
     window.sync_action.trigger()
     qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
     wait_idle(qtbot, window)
@@ -192,7 +192,7 @@ def test_mass_drop_is_confirmed_first(
     assert [b.text() for b in window.message_bar.buttons] == ["Review…"]
 
     # Reviewing again and confirming applies the drops.
-    monkeypatch.setattr(mass_drop, "confirm_mass_drop", lambda _p, _r: True)
+    monkeypatch.setattr(mass_drop, "ask_mass_drop", lambda _p, _r, answer: answer(True))
     with qtbot.waitSignal(window.sync.finished, timeout=10_000) as finished:
         window.message_bar.buttons[0].click()
     assert finished.args[0].ok
@@ -260,7 +260,7 @@ def test_export_rows_in_view_and_whole_course(
     shown = panel.model.rowCount()
     target = tmp_path / "view.csv"
     monkeypatch.setattr(
-        export_dialog, "ask_export", lambda *_a: ExportChoice(target, whole_course=False)
+        export_dialog, "ask_export", lambda *a: a[-1](ExportChoice(target, whole_course=False))
     )
     window.export_action.trigger()
     qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage(), timeout=5000)
@@ -274,7 +274,7 @@ def test_export_rows_in_view_and_whole_course(
 
     whole = tmp_path / "all.csv"
     monkeypatch.setattr(
-        export_dialog, "ask_export", lambda *_a: ExportChoice(whole, whole_course=True)
+        export_dialog, "ask_export", lambda *a: a[-1](ExportChoice(whole, whole_course=True))
     )
     window.export_action.trigger()
     qtbot.waitUntil(whole.exists, timeout=5000)
@@ -289,12 +289,12 @@ def test_export_error_is_a_message(
 ) -> None:
     shown: list[str] = []
     monkeypatch.setattr(
-        "rostergui.ui.main_window.show_error", lambda _p, _t, text: shown.append(text)
+        "rostergui.ui.course_actions.show_error", lambda _p, _t, text: shown.append(text)
     )
     monkeypatch.setattr(
         export_dialog,
         "ask_export",
-        lambda *_a: ExportChoice(tmp_path / "missing" / "x.csv", whole_course=False),
+        lambda *a: a[-1](ExportChoice(tmp_path / "missing" / "x.csv", whole_course=False)),
     )
     bio_window.export_action.trigger()
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
@@ -319,7 +319,7 @@ def test_remove_course_keeping_the_roster(
     bio_window: MainWindow,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(course_dialog, "confirm_remove", lambda _p, _c: (True, True))
+    monkeypatch.setattr(course_dialog, "confirm_remove", lambda _p, _c, answer: answer(True, True))
     window = bio_window
     uid = service.course("Biology 101").uid
     window.remove_action.trigger()
@@ -332,7 +332,7 @@ def test_remove_course_keeping_the_roster(
     assert not window.sync_action.isEnabled()
     assert "kept for reference" in window.message_bar.text
 
-    monkeypatch.setattr(course_dialog, "confirm_remove", lambda _p, _c: (True, False))
+    monkeypatch.setattr(course_dialog, "confirm_remove", lambda _p, _c, answer: answer(True, False))
     window.remove_action.trigger()
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.empty_page, timeout=5000)
 

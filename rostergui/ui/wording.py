@@ -1,0 +1,161 @@
+"""What the window says about syncs and courses, decided without Qt.
+
+Beside :mod:`rostergui.ui.badges` (the course list's badges), this module words everything
+else the window tells the admin about a sync: the status-bar line for a result, the summary of
+a "Sync all", and the message bar above the roster with the button that fixes the problem.
+Plain data in, plain data out, so every rule is tested without a window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from rostergui.core.states import CourseStatus
+from rostergui.ui.badges import Tone, last_synced_text
+
+if TYPE_CHECKING:
+    from rostergui.core.store.repo import Course
+    from rostergui.core.sync import SyncResult
+
+
+def html(text: str) -> str:
+    """``text`` safe to show in a rich-text label."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def describe_result(result: SyncResult) -> str:
+    """The status-bar line for a finished sync."""
+    if result.cancelled:
+        return f"{result.name}: cancelled; the stored roster was left as it was."
+    if result.held:
+        return (
+            f"{result.name}: held — {result.deactivated:,} of {result.active_count:,} active "
+            "members would be dropped; nothing was changed."
+        )
+    if not result.ok:
+        return f"{result.name}: sync failed — {result.error}"
+    parts = [
+        f"+{result.added:,} added",
+        f"−{result.deactivated:,} dropped",
+        f"{result.reactivated:,} returned",
+    ]
+    if result.updated:
+        parts.append(f"{result.updated:,} updated")
+    line = f"{result.name}: {', '.join(parts)} · {result.active_count:,} active"
+    if result.warnings:
+        line += " — " + " ".join(result.warnings)
+    return line
+
+
+def batch_summary(results: Sequence[SyncResult]) -> str:
+    """The status-bar line when the sync queue ran empty."""
+    if len(results) == 1:
+        return describe_result(results[0])
+    ok = sum(r.ok for r in results)
+    failed = sum(not r.ok and not r.held and not r.cancelled for r in results)
+    held = sum(r.held for r in results)
+    cancelled = sum(r.cancelled for r in results)
+    parts = [f"{ok} synced"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if held:
+        parts.append(f"{held} held for confirmation")
+    if cancelled:
+        parts.append(f"{cancelled} cancelled")
+    return f"Synced {len(results)} courses: {', '.join(parts)}."
+
+
+def kept_everyone(name: str) -> str:
+    """The status-bar line when the admin refused a held sync's drops."""
+    return (
+        f"{name}: kept everyone; nothing was changed. The course stays marked as held "
+        "until its next sync."
+    )
+
+
+def cancelling(name: str) -> str:
+    return f"Cancelling the sync of {name}…"
+
+
+def already_syncing(name: str) -> str:
+    return f"{name} is already syncing."
+
+
+def schedule_changed(minutes: int) -> str:
+    return (
+        f"Every course will sync every {minutes} minutes while this window is open."
+        if minutes
+        else "Scheduled syncs are off."
+    )
+
+
+# --- the message bar --------------------------------------------------------------------------
+
+
+class BarAction(StrEnum):
+    """The button a message offers; the window decides what it does."""
+
+    REVIEW = "Review…"
+    DISMISS = "Dismiss"
+    TRY_AGAIN = "Try again"
+
+
+@dataclass(frozen=True, slots=True)
+class BarMessage:
+    text: str
+    tone: Tone
+    action: BarAction | None = None
+
+
+def notice(text: str) -> BarMessage:
+    """A note for the admin that stays on the bar until dismissed."""
+    return BarMessage(text, Tone.FAILED, BarAction.DISMISS)
+
+
+def course_message(
+    course: Course | None, held: SyncResult | None, now: datetime
+) -> BarMessage | None:
+    """What the message bar says about the selected ``course`` (None: the bar is hidden).
+    ``held`` is the course's held sync awaiting review, if any."""
+    if course is None:
+        return None
+    if held is not None:
+        return BarMessage(
+            f"The last sync was held: the LMS sent {held.fetched:,} members and "
+            f"{held.deactivated:,} of {held.active_count:,} active members would be "
+            "dropped. Nothing was changed. Review the list before applying it.",
+            Tone.HELD,
+            BarAction.REVIEW,
+        )
+    if course.archived_at is not None:
+        return BarMessage(
+            "This course was removed; its roster is kept for reference and no longer "
+            "syncs. Add the course again to sync it.",
+            Tone.MUTED,
+        )
+    if course.last_status == CourseStatus.FAILED:
+        synced = last_synced_text(course, now)
+        kept = (
+            f"The roster below is from the last good sync ({synced})."
+            if course.last_synced_at
+            else "No roster has been stored yet."
+        )
+        reason = html(course.last_error or "No reason was recorded.")
+        return BarMessage(
+            f"<b>The last sync failed.</b> {reason}<br>{kept}", Tone.FAILED, BarAction.TRY_AGAIN
+        )
+    if course.roster_available is False:
+        return BarMessage(
+            "LTIAAS reported that the roster service (Names and Roles) is not available "
+            "for this course; enable it in the LMS's tool settings and add the course "
+            "again from a fresh launch.",
+            Tone.HELD,
+        )
+    return None
