@@ -1,0 +1,94 @@
+"""A question asked in the middle of the sync queue does not let the queue run over it.
+
+The mass-drop question used to run a nested event loop (``exec()``). While it waited, the
+schedule timer could start "Sync all", which took the held course off the review list and
+synced it again; confirming then queued the same course a second time. Now the question opens
+window-modal, the course counts as pending while it is open, and the answer arrives by a
+callback.
+"""
+
+from __future__ import annotations
+
+from conftest import wait_idle
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from rostergui.core.service import RosterService
+from rostergui.simulator import Simulator
+from rostergui.ui.main_window import MainWindow
+from rostergui.ui.mass_drop import MassDropDialog
+
+COURSE = "Biology 101"
+
+
+def open_question() -> MassDropDialog | None:
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MassDropDialog) and widget.isVisible():
+            return widget
+    return None
+
+
+def test_scheduled_sync_all_while_the_mass_drop_question_is_open(
+    qtbot: QtBot, service: RosterService, sim: Simulator, bio_window: MainWindow
+) -> None:
+    window = bio_window
+    before = len(service.members(COURSE, status="active"))
+    runs_before = len(service.history(COURSE))
+    sim.drop("canvas-bio", count=100)
+    started: list[str] = []
+    window.sync.started.connect(started.append)
+    steps: list[str] = []
+    pending_while_asked: list[bool] = []
+
+    def drive() -> None:
+        # Runs from the event loop, whichever loop is running: the window's, or one nested in
+        # the question.
+        dialog = open_question()
+        if dialog is None:
+            return
+        if not steps:
+            steps.append("asked")
+            started.clear()
+            # The schedule fires while the admin reads the list.
+            window.schedule_timer.timeout.emit()
+            pending_while_asked.append(window.sync.is_pending(COURSE))
+        elif steps == ["asked"]:
+            steps.append("confirmed")
+            driver.stop()
+            dialog.apply_button.click()
+
+    driver = QTimer()
+    driver.timeout.connect(drive)
+    driver.start(20)
+    try:
+        window.sync_action.trigger()  # held: would drop 100 of 120
+        qtbot.waitUntil(lambda: steps == ["asked", "confirmed"], timeout=20_000)
+    finally:
+        driver.stop()
+    wait_idle(qtbot, window)
+
+    # Only the confirmed sync ran after the question opened: the schedule left the course
+    # alone, and confirming queued it once.
+    assert started == [COURSE]
+    assert pending_while_asked == [True]
+    history = service.history(COURSE)  # newest first
+    assert len(history) == runs_before + 2  # the held sync and the confirmed one
+    confirmed, held = history[0], history[1]
+    assert (held.outcome, held.trigger) == ("held", "manual")
+    assert (confirmed.outcome, confirmed.trigger) == ("ok", "manual")
+    assert len(service.members(COURSE, status="active")) == before - confirmed.deactivated
+    assert COURSE not in window.sync.held
+    assert not window.sync.asking
+
+
+def test_a_notice_stays_until_dismissed(qtbot: QtBot, bio_window: MainWindow) -> None:
+    window = bio_window
+    assert not window.message_bar.isVisible()
+    window.show_notice("RosterSync ended unexpectedly last time.")
+    assert "ended unexpectedly" in window.message_bar.text
+    window.select_course(COURSE)
+    assert "ended unexpectedly" in window.message_bar.text
+    assert [b.text() for b in window.message_bar.buttons] == ["Dismiss"]
+    window.message_bar.buttons[0].click()
+    assert not window.message_bar.isVisible()
