@@ -8,6 +8,7 @@ re-filters in a few milliseconds. Qt only ever asks for the rows on screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -32,7 +33,7 @@ from rostergui.ui.roster_index import (
     RosterIndex,
     SortOrder,
     format_time,
-    release_later,
+    release,
 )
 
 #: ``data(index, ROW_ROLE)`` gives the whole :class:`MemberRow`.
@@ -92,17 +93,19 @@ class MemberTableModel(QAbstractTableModel):
         self._italic = QFont()
         self._italic.setItalic(True)
         self._test_icon: QIcon | None = None
+        #: Frees a replaced roster; the member panel makes it a background operation (freeing
+        #: 100,000 rows at once would freeze the window for a tenth of a second).
+        self.release: Callable[[list[Any]], None] = release
 
     # --- loading, filtering, sorting -------------------------------------------------------
 
     def set_roster(self, roster: PreparedRoster) -> None:
-        """Show ``roster``; the one it replaces is freed on a background thread (freeing
-        100,000 rows at once would freeze the window for a tenth of a second)."""
+        """Show ``roster``; the one it replaces goes to :attr:`release`."""
         self.beginResetModel()
         replaced = self.index_.detach()
         self.index_.load(roster)
         self.endResetModel()
-        release_later(replaced)
+        self.release(replaced)
         self.summaryChanged.emit(self.summary())
 
     @property

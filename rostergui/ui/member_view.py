@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -36,7 +37,7 @@ from rostergui.core.store.repo import MemberRow
 from rostergui.ui import settings as opts
 from rostergui.ui.member_model import MemberTableModel, cell_text
 from rostergui.ui.operation import Operations
-from rostergui.ui.roster_index import Column, Filters, PreparedRoster, SortOrder
+from rostergui.ui.roster_index import Column, Filters, PreparedRoster, SortOrder, release
 from rostergui.ui.runtime import collection_paused, exempt_from_collection
 from rostergui.ui.settings import Settings
 from rostergui.ui.throttle import Throttle
@@ -60,6 +61,10 @@ _DEFAULT_WIDTHS = {
     Column.STATUS: 65,
     Column.FIRST_SEEN: 125,
 }
+
+
+def _ignore(_result: None) -> None:
+    pass
 
 
 def load_roster(fetch: Callable[[], Sequence[MemberRow]], sort: SortOrder) -> PreparedRoster:
@@ -157,6 +162,7 @@ class MemberPanel(QWidget):
         self.loading = False
 
         self.model = MemberTableModel(self)
+        self.model.release = self._release_later
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter by name, email or user id — words in any order")
         self.filter_edit.setClearButtonEnabled(True)
@@ -267,6 +273,14 @@ class MemberPanel(QWidget):
         self.filter_edit.selectAll()
 
     # --- loading ----------------------------------------------------------------------------
+
+    def _release_later(self, things: list[Any]) -> None:
+        """Free a replaced roster in a background operation, a slice at a time."""
+
+        def job() -> None:
+            release(things)
+
+        self.runner.run(job, _ignore, name="release roster")
 
     def show_course(self, name: str | None, *, reload: bool = False) -> None:
         """Load ``name``'s roster in the background. ``reload`` keeps the current rows on

@@ -17,9 +17,7 @@ instead and this module computes it:
 
 from __future__ import annotations
 
-import queue
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -287,34 +285,18 @@ class RosterIndex:
 #: that long for the interpreter lock.
 _RELEASE_SLICE = 2000
 _RELEASE_PAUSE = 0.0005
-_release_queue: queue.SimpleQueue[list[Any]] = queue.SimpleQueue()
-_release_lock = threading.Lock()
-_release_thread: threading.Thread | None = None
 
 
-def release_later(things: list[Any]) -> None:
-    """Free a replaced roster on a background thread, a slice at a time.
+def release(things: list[Any]) -> None:
+    """Free a replaced roster a slice at a time; meant for a background operation.
 
     Dropping the last reference to 100,000 rows frees them all in one call that holds the
     interpreter lock for about 0.1 s: done on the GUI thread (or in one go on any thread)
     that freezes the window. Pass the only reference to ``things`` (a list the caller keeps no
     other reference into); lists still referenced elsewhere are left alone.
     """
-    global _release_thread  # noqa: PLW0603 - one releaser per process
-    with _release_lock:
-        if _release_thread is None:
-            _release_thread = threading.Thread(
-                target=_release_forever, name="roster-release", daemon=True
-            )
-            _release_thread.start()
-    _release_queue.put(things)
-
-
-def _release_forever() -> None:
-    while True:
-        things = _release_queue.get()
-        while things:
-            _release_one(things.pop())
+    while things:
+        _release_one(things.pop())
 
 
 def _release_one(thing: Any) -> None:
