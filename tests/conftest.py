@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 
-from rostergui.core.ltiaas import RetryPolicy
+from rostergui.core.limits import RetryPolicy
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import ClientOptions, RosterService
 from rostergui.core.store.schema import metadata

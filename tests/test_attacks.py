@@ -38,7 +38,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from rostergui.cli import run
-from rostergui.core.ltiaas import Limits, RetryPolicy
+from rostergui.core.limits import Limits, RetryPolicy
 from rostergui.core.secrets import MemoryKeyring
 from rostergui.core.service import ClientOptions, RosterService
 from rostergui.simulator import (

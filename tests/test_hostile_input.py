@@ -22,7 +22,8 @@ import pytest
 import respx
 
 from rostergui.core import errors
-from rostergui.core.ltiaas import Credentials, Limits, LtiaasClient, RetryPolicy
+from rostergui.core.limits import Limits, RetryPolicy
+from rostergui.core.ltiaas import Credentials, LtiaasClient
 from rostergui.core.nrps import parse_member, read_page
 from rostergui.core.redact import MASK, redact
 from rostergui.core.service import RosterService
@@ -509,7 +510,7 @@ def test_a_compressed_page_within_the_limit_is_read(raw_server: Callable[..., Ra
     ],
 )
 def test_an_address_the_client_cannot_use_is_refused_in_words(typed: str) -> None:
-    from rostergui.core.ltiaas import normalise_base_url
+    from rostergui.core.origin import normalise_base_url
 
     with pytest.raises(errors.ConfigError) as info:
         normalise_base_url(typed)
@@ -527,7 +528,7 @@ def test_an_address_the_client_cannot_use_is_refused_in_words(typed: str) -> Non
     ],
 )
 def test_one_origin_is_spelled_one_way(typed: str, origin: str) -> None:
-    from rostergui.core.ltiaas import normalise_base_url
+    from rostergui.core.origin import normalise_base_url
 
     assert normalise_base_url(typed) == origin
 

@@ -11,12 +11,9 @@ import pytest
 import respx
 
 from rostergui.core import errors
-from rostergui.core.ltiaas import (
-    Credentials,
-    LtiaasClient,
-    RetryPolicy,
-    normalise_base_url,
-)
+from rostergui.core.limits import RetryPolicy
+from rostergui.core.ltiaas import Credentials, LtiaasClient
+from rostergui.core.origin import normalise_base_url
 
 BASE = "https://tool.ltiaas.example"
 LMS = "https://lms.example.edu/api/lti/courses/7/names_and_roles"

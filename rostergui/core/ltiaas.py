@@ -10,19 +10,19 @@ Design points, each from a real failure mode:
   attempts *and* in total time, honouring ``Retry-After``. Waiting is interruptible by the
   caller's cancel event.
 * Every failure becomes a :mod:`~rostergui.core.errors` class whose message tells the admin what
-  to do. Secrets never appear in messages or logs.
+  to do (:mod:`~rostergui.core.ltiaas_errors` reads error answers). Secrets never appear in
+  messages or logs.
+
+The address is checked by :mod:`~rostergui.core.origin`; the bounds every request and roster
+keeps are in :mod:`~rostergui.core.limits`.
 """
 
 from __future__ import annotations
 
-import email.utils
-import hashlib
-import ipaddress
 import logging
 import random
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +32,25 @@ import httpx
 
 from rostergui import __version__
 from rostergui.core import bounded_http, errors
+from rostergui.core.limits import Limits, PagingCycle, RetryPolicy, duration
+from rostergui.core.ltiaas_errors import http_error, retry_after
 from rostergui.core.nrps import JsonError, RosterPage, decode_json, optional_text, read_page
+from rostergui.core.origin import normalise_base_url
 from rostergui.core.redact import remember
 from rostergui.core.states import AuthScheme
 
 log = logging.getLogger(__name__)
 
+# Limits, RetryPolicy and normalise_base_url live in their own modules (limits, origin); they
+# are re-exported here for the window, which imports them from this module.
+__all__ = [
+    "Credentials",
+    "LaunchInfo",
+    "Limits",
+    "LtiaasClient",
+    "RetryPolicy",
+    "normalise_base_url",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,153 +87,6 @@ class LaunchInfo:
     service_key: str | None = field(repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How much and how long a server may take. Each bound gives an error naming it.
-
-    A page of 1,000 members is about 0.5 MB and arrives in well under a second; these limits
-    are far above what a working LMS needs and far below what would hurt the machine.
-    """
-
-    #: One answer, as sent and unpacked: room for a 15,000-member roster sent as one page
-    #: (some LMSes ignore ``limit``), while a few pages in flight stay well under a gigabyte
-    #: even when parsed into the smallest objects JSON can express.
-    page_bytes: int = 8 * 1024 * 1024
-    #: What is read of an error answer (to quote it).
-    error_bytes: int = 64 * 1024
-    #: One request, from connecting to its last byte, however the server trickles.
-    request_seconds: float = 120.0
-    #: One roster, from its first page to its last.
-    roster_seconds: float = 4 * 3600.0
-    #: Pages and members in one roster.
-    pages: int = 100_000
-    members: int = 2_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 5
-    total_seconds: float = 90.0
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-
-
-def is_loopback_host(host: str) -> bool:
-    if host.casefold() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-#: Characters a host (with port) may hold besides letters and digits.
-_HOST_PUNCTUATION = frozenset("-._:[]%")
-
-
-def normalise_base_url(url: str) -> str:
-    """Validate an LTIAAS base URL and return its origin (``https://host[:port]``).
-
-    HTTPS is required so the API key is never sent in clear text; plain HTTP is allowed only
-    for loopback addresses (the built-in simulator, a local proxy). The origin is spelled one
-    way (lower case, no default or empty port), because the API key is stored under it; a host
-    with spaces, control, invisible or bidi characters, or one the HTTP client cannot encode,
-    is refused here rather than failing later.
-    """
-    text = url.strip()
-    if not text:
-        raise errors.ConfigError(
-            "Enter your LTIAAS address, for example https://yourtool.ltiaas.com"
-        )
-    shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text[:80])
-    shown += "…" if len(text) > 80 else ""
-    problem = (
-        f"'{shown}' is not a web address; enter your LTIAAS address, "
-        "for example https://yourtool.ltiaas.com"
-    )
-    if "://" not in text:
-        if text.casefold().startswith(("http:", "https:")):  # https:/host, https:host
-            raise errors.ConfigError(problem)
-        text = "https://" + text
-    if len(text) > 500 or not text.isprintable() or " " in text:
-        raise errors.ConfigError(problem)
-    try:
-        parts = urlsplit(text)
-        hostname, port = parts.hostname, parts.port
-    except ValueError:  # an unclosed [IPv6 bracket, a port that is no number or too large
-        raise errors.ConfigError(problem) from None
-    if parts.scheme not in ("http", "https") or not hostname or port == 0:
-        raise errors.ConfigError(problem)
-    if parts.username or parts.password:
-        raise errors.ConfigError("Leave the user name and password out of the LTIAAS address")
-    for char in hostname:
-        if unicodedata.category(char)[0] in "CZ" or (
-            char.isascii() and not char.isalnum() and char not in _HOST_PUNCTUATION
-        ):
-            raise errors.ConfigError(problem)
-    if parts.scheme == "http" and not is_loopback_host(hostname):
-        raise errors.ConfigError(
-            f"'{shown}' uses plain http; LTIAAS must be reached over https so the API key is "
-            "encrypted (http is accepted only for this computer, e.g. http://127.0.0.1)"
-        )
-    if "[" in parts.netloc:
-        try:
-            ipaddress.IPv6Address(hostname)
-        except ValueError:
-            raise errors.ConfigError(problem) from None
-    host = f"[{hostname}]" if ":" in hostname else hostname
-    default_port = 443 if parts.scheme == "https" else 80
-    origin = f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
-    try:
-        httpx.URL(origin)  # what the client will send to: IDNA and IP address rules
-    except (httpx.InvalidURL, ValueError):
-        raise errors.ConfigError(problem) from None
-    return origin
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _error_details(content: bytes) -> tuple[str, bool]:
-    """Pull a short description out of an LTIAAS error body (redacted with the error)."""
-    try:
-        body = decode_json(content)
-    except JsonError:
-        return "", False
-    if not isinstance(body, dict):
-        return "", False
-    details: dict[str, Any] = body["details"] if isinstance(body.get("details"), dict) else {}
-    described = next(
-        (
-            v
-            for v in (details.get("description"), details.get("message"), body.get("error"))
-            if isinstance(v, str) and v.strip()
-        ),
-        "",
-    )
-    return described.strip()[:300], bool(details.get("externalError"))
-
-
 def _launch_text(
     value: Any, what: str, *, required: bool = False, longest: int = 500
 ) -> str | None:
@@ -232,24 +98,6 @@ def _launch_text(
             "tool from the course again and use the new launch token"
         )
     return text
-
-
-class _Cycle:
-    """Notices a paging loop in constant memory (Brent's algorithm over link digests): a
-    roster of any length keeps two digests and two counters, not every link it saw."""
-
-    def __init__(self) -> None:
-        self._mark: bytes | None = None
-        self._power = self._length = 1
-
-    def repeats(self, link: str) -> bool:
-        digest = hashlib.blake2b(link.encode(), digest_size=16).digest()
-        if digest == self._mark:
-            return True
-        if self._power == self._length:
-            self._mark, self._power, self._length = digest, self._power * 2, 0
-        self._length += 1
-        return False
 
 
 class LtiaasClient:
@@ -372,7 +220,7 @@ class LtiaasClient:
         started = time.monotonic()
         page = self.fetch_page(limit=limit, role=role, resource_link_id=resource_link_id)
         members = len(page.raw_members)
-        cycle = _Cycle()
+        cycle = PagingCycle()
         number = 1
         while True:
             if members > limits.members:
@@ -393,7 +241,7 @@ class LtiaasClient:
                 )
             if time.monotonic() - started > limits.roster_seconds:
                 raise errors.LimitExceededError(
-                    f"The roster did not end within {_duration(limits.roster_seconds)} "
+                    f"The roster did not end within {duration(limits.roster_seconds)} "
                     f"({number - 1} pages); the LMS may be paging without end; nothing was "
                     "changed — try again later or contact LTIAAS support"
                 )
@@ -474,7 +322,11 @@ class LtiaasClient:
                 if response.status_code == 200:
                     return None, None, bounded_http.read_body(response, limits.page_bytes)
                 content = bounded_http.read_body(response, limits.error_bytes, truncate=True)
-                return self._http_error(response, content, what), _retry_after(response), b""
+                return (
+                    http_error(response, content, what, self._credentials.scheme),
+                    retry_after(response),
+                    b"",
+                )
         except bounded_http.BodyTooLarge as exc:
             raise errors.LimitExceededError(
                 f"LTIAAS sent an answer larger than {limits.page_bytes // 2**20} MB, the most "
@@ -491,7 +343,7 @@ class LtiaasClient:
             if self._deadline.expired():
                 return (
                     errors.LtiaasTimeoutError(
-                        f"LTIAAS took longer than {_duration(limits.request_seconds)} to send "
+                        f"LTIAAS took longer than {duration(limits.request_seconds)} to send "
                         f"{what}; check your network or try again later",
                         detail=f"{type(exc).__name__}: request deadline passed",
                     ),
@@ -528,73 +380,3 @@ class LtiaasClient:
             self._deadline.until = None
             # LTIAAS needs no cookies; keeping what a server sets would grow with every page.
             self._http.cookies.clear()
-
-    def _http_error(
-        self, response: httpx.Response, content: bytes, what: str
-    ) -> errors.LtiaasError:
-        status = response.status_code
-        described, external = _error_details(content)
-        suffix = f" (LTIAAS says: {described})" if described else ""
-        shown = described or content[:200].decode("utf-8", "replace")
-        detail = f"HTTP {status} for {what}: {shown!r}"
-        lowered = described.casefold()
-        if any(
-            marker in lowered
-            for marker in ("names_and_roles", "names and roles", "memberships_url", "nrps")
-        ):
-            return errors.RosterServiceUnavailableError(
-                "The roster service (Names and Roles) is not available for this course; enable "
-                "it in the LMS's tool settings, then launch the tool from the course again"
-                + suffix,
-                status=status,
-                detail=detail,
-            )
-        if status in (401, 403):
-            if self._credentials.scheme == AuthScheme.LTIK:
-                hint = (
-                    "the API key or launch token was refused; launch tokens expire after 24 "
-                    "hours — launch the tool from the course again, and check the API key"
-                )
-            else:
-                hint = (
-                    "the API key or service key was refused; check the API key, or add the "
-                    "course again from a fresh launch to get a new service key"
-                )
-            return errors.AuthError(
-                hint[0].upper() + hint[1:] + suffix, status=status, detail=detail
-            )
-        if status == 404:
-            return errors.NotFoundError(
-                f"LTIAAS has no such resource for {what}; check the LTIAAS address" + suffix,
-                status=status,
-                detail=detail,
-            )
-        if status == 429:
-            return errors.RateLimitedError(
-                "LTIAAS is limiting requests right now; wait a few minutes and sync again" + suffix,
-                status=status,
-                detail=detail,
-            )
-        if status >= 500:
-            source = "The LMS behind LTIAAS" if external else "LTIAAS"
-            return errors.UpstreamError(
-                f"{source} failed (HTTP {status}) while reading {what}; try again later" + suffix,
-                status=status,
-                detail=detail,
-            )
-        return errors.LtiaasError(
-            f"LTIAAS refused the request for {what} (HTTP {status})"
-            + suffix
-            + "; check the course settings",
-            status=status,
-            detail=detail,
-        )
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        hours = seconds / 3600
-        return f"{hours:g} hour" + ("s" if hours != 1 else "")
-    if seconds >= 60:
-        return f"{seconds / 60:g} min"
-    return f"{seconds:g} s"

@@ -1,0 +1,69 @@
+"""How much and how long an LTIAAS server may take, and how often a request is retried.
+
+The bounds are plain values, apart from the client that enforces them, so the tests, the
+benchmarks and the simulator's attacks can name and tighten them. :class:`PagingCycle` is
+the one bound that needs state: it notices a roster whose ``next`` links go round in a loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much and how long a server may take. Each bound gives an error naming it.
+
+    A page of 1,000 members is about 0.5 MB and arrives in well under a second; these limits
+    are far above what a working LMS needs and far below what would hurt the machine.
+    """
+
+    #: One answer, as sent and unpacked: room for a 15,000-member roster sent as one page
+    #: (some LMSes ignore ``limit``), while a few pages in flight stay well under a gigabyte
+    #: even when parsed into the smallest objects JSON can express.
+    page_bytes: int = 8 * 1024 * 1024
+    #: What is read of an error answer (to quote it).
+    error_bytes: int = 64 * 1024
+    #: One request, from connecting to its last byte, however the server trickles.
+    request_seconds: float = 120.0
+    #: One roster, from its first page to its last.
+    roster_seconds: float = 4 * 3600.0
+    #: Pages and members in one roster.
+    pages: int = 100_000
+    members: int = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 5
+    total_seconds: float = 90.0
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+
+
+class PagingCycle:
+    """Notices a paging loop in constant memory (Brent's algorithm over link digests): a
+    roster of any length keeps two digests and two counters, not every link it saw."""
+
+    def __init__(self) -> None:
+        self._mark: bytes | None = None
+        self._power = self._length = 1
+
+    def repeats(self, link: str) -> bool:
+        digest = hashlib.blake2b(link.encode(), digest_size=16).digest()
+        if digest == self._mark:
+            return True
+        if self._power == self._length:
+            self._mark, self._power, self._length = digest, self._power * 2, 0
+        self._length += 1
+        return False
+
+
+def duration(seconds: float) -> str:
+    if seconds >= 3600:
+        hours = seconds / 3600
+        return f"{hours:g} hour" + ("s" if hours != 1 else "")
+    if seconds >= 60:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
