@@ -207,7 +207,7 @@ class MainWindow(WindowFrame):
         self.sync.finished.connect(self._sync_finished)
         self.sync.idle.connect(self._sync_idle)
         self.sync.message.connect(self.show_status)
-        self.sync.answered.connect(lambda _name: self._update_message_bar())
+        self.sync.answered.connect(self._question_answered)
         self.course_model.dataChanged.connect(self._course_data_changed)
 
     # --- geometry -----------------------------------------------------------------------------
@@ -367,6 +367,10 @@ class MainWindow(WindowFrame):
                 wording.BarAction.DISMISS: self._dismiss_notice,
             },
         )
+
+    def _question_answered(self, _name: str) -> None:
+        self._update_message_bar()
+        self._update_actions()
 
     def _review(self, name: str) -> None:
         self.sync.review(name)

@@ -207,12 +207,14 @@ class SyncController(QObject):
             )
         else:
             self.courses.set_activity(request.name, None)
+        ask = result.held and request.trigger is Trigger.MANUAL
+        if ask:
+            self.asking.add(result.name)  # pending from now on: nothing syncs it meanwhile
         self.message.emit(wording.describe_result(result))
         self.finished.emit(result)
-        if result.held and request.trigger is Trigger.MANUAL:
+        if ask:
             # Ask outside this callback, so the operation's bookkeeping is finished first.
             name = result.name
-            self.asking.add(name)  # pending from now on: nothing syncs it meanwhile
             QTimer.singleShot(0, lambda: self._ask(name))
         self._next()
 
