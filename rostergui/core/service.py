@@ -3,15 +3,10 @@
 The service ties the store, the keyring, the LTIAAS client and the sync engine together, so a
 course is added, synced, listed or exported the same way from every front end. It imports no Qt.
 
-Secrets and database rows change together in a fixed order, so a failure never leaves a course
-without its keys or keys without a course:
-
-* Adding or editing a course writes its secrets inside the database transaction; if the keyring
-  fails the row is not saved, and if the transaction fails after the secrets were written they
-  are put back as they were (:class:`_SecretChanges`).
-* Removing a course (or a key no course uses any more) deletes secrets only after the database
-  change is committed; a secret that cannot be deleted then is logged and reported with where
-  it is, since the course itself is gone.
+Its parts live beside it: typed input is checked by :mod:`~rostergui.core.input_checks`,
+LTIAAS is reached through :mod:`~rostergui.core.connection`, and secrets change together with
+database rows in the order :mod:`~rostergui.core.secret_changes` keeps, so a failure never
+leaves a course without its keys or keys without a course.
 
 Every secret that reaches the service (typed, from the environment, or handed out by LTIAAS) is
 registered with :func:`~rostergui.core.redact.remember`.
@@ -25,180 +20,33 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import Connection, Engine
 
-from rostergui.core import errors, export
-from rostergui.core.ltiaas import (
-    Credentials,
-    Limits,
-    LtiaasClient,
-    RetryPolicy,
-    normalise_base_url,
-)
+from rostergui.core import connection, errors, export
+from rostergui.core.connection import ClientOptions, ConnectionCheck
+from rostergui.core.input_checks import checked_base_url, checked_role_key
 from rostergui.core.paths import data_dir, default_db_url
-from rostergui.core.redact import remember
-from rostergui.core.roles import RoleMapping, ToolRole, normalise_rule_key
-from rostergui.core.secrets import COURSE_SECRET_KINDS, SERVICE_NAME, SecretStore
+from rostergui.core.roles import RoleMapping, ToolRole
+from rostergui.core.secret_changes import SecretChanges, delete_after_commit, remember_all
+from rostergui.core.secrets import COURSE_SECRET_KINDS, SecretStore
 from rostergui.core.states import AuthScheme, StatusFilter, Trigger
 from rostergui.core.store import repo
 from rostergui.core.store.db import Timeouts, open_database, storage_errors
-from rostergui.core.store.schema import contexts, role_rules
 from rostergui.core.sync import MassDropPolicy, ProgressCallback, SyncEngine, SyncResult
 
 log = logging.getLogger(__name__)
 
-#: ASCII punctuation a host name (or a bracketed IPv6 address with its port) may contain.
-#: The longest LTI role key an administrator may type (the stored key must also fit its column).
-MAX_ROLE_KEY = 255
-
-
-def checked_base_url(url: str) -> str:
-    """:func:`normalise_base_url`, and a check that the origin fits its column."""
-    return repo.fits(contexts.c.base_url, normalise_base_url(url), "The LTIAAS address")
-
-
-def checked_role_key(lti_role: str) -> str:
-    """The mapping-table key for an LTI role an administrator typed, or :class:`ConfigError`
-    when it cannot name a role: empty, spaces or control characters in it, too long, or a
-    sub-role without its role."""
-    text = lti_role.strip()
-    if not text:
-        raise errors.ConfigError("Name the LTI role to map, for example Instructor#Grader")
-    if len(text) > MAX_ROLE_KEY:
-        raise errors.ConfigError(
-            f"An LTI role is at most {MAX_ROLE_KEY} characters; this one has {len(text)}"
-        )
-    if any(char.isspace() for char in text) or repo.CONTROL_CHARACTERS.search(text):
-        raise errors.ConfigError(
-            "An LTI role contains no spaces or control characters; give it as LTIAAS sends "
-            "it, for example Instructor#Grader or a full role URI"
-        )
-    try:
-        key = normalise_rule_key(text)
-    except ValueError as exc:
-        raise errors.ConfigError(str(exc)) from exc
-    if not key or key.startswith("#"):
-        raise errors.ConfigError(
-            f"'{text}' names no LTI role; give one such as Instructor or Instructor#Grader"
-        )
-    return repo.fits(role_rules.c.lti_role, key, "The LTI role")
-
-
-def _remember(*secrets: str | None) -> None:
-    """Register secrets for redaction as they enter (stripped as they will be used, too)."""
-    for secret in secrets:
-        if secret:
-            remember(secret)
-            remember(secret.strip())
-
-
-class _SecretChanges:
-    """Secrets written inside a database transaction, with what they replaced, so that they
-    can be put back as they were when the transaction fails after all."""
-
-    def __init__(self, store: SecretStore) -> None:
-        self.store = store
-        self._undo: list[tuple[str, Callable[[], None]]] = []
-
-    def set_api_key(self, base_url: str, value: str) -> None:
-        store = self.store
-        previous = store.get_api_key(base_url)
-        if previous == value:
-            return
-        account = store.api_key_account(base_url)
-        store.set_api_key(base_url, value)
-        if previous:
-            self._undo.append((account, lambda: store.set_api_key(base_url, previous)))
-        else:
-            self._undo.append((account, lambda: store.delete_api_key(base_url)))
-
-    def set_course_secret(self, uid: str, kind: str, value: str) -> None:
-        store = self.store
-        previous = store.get_course_secret(uid, kind)
-        if previous == value:
-            return
-        account = store.course_account(uid, kind)
-        store.set_course_secret(uid, kind, value)
-        if previous:
-            self._undo.append((account, lambda: store.set_course_secret(uid, kind, previous)))
-        else:
-            self._undo.append((account, lambda: store.delete_course_secret(uid, kind)))
-
-    def undo(self) -> None:
-        """Put every changed secret back (newest first); failures are logged, not raised, so
-        the error that made the save fail is the one the user sees."""
-        for account, action in reversed(self._undo):
-            try:
-                action()
-            except errors.RosterSyncError as exc:
-                log.error(
-                    "Could not restore keyring entry %s of %s after a failed save: %s",
-                    account,
-                    SERVICE_NAME,
-                    exc.message,
-                )
-        self._undo.clear()
-
-
-def _delete_after_commit(done: str, deletions: list[tuple[str, Callable[[], None]]]) -> None:
-    """Delete secrets whose database rows are already gone. One that cannot be deleted is
-    logged, and then reported in one :class:`SecretsError` that says what was done, which
-    keyring entries may remain and how to remove them."""
-    left: list[str] = []
-    for account, delete in deletions:
-        try:
-            delete()
-        except errors.RosterSyncError as exc:
-            log.error(
-                "%s, but could not delete keyring entry %s of %s: %s",
-                done,
-                account,
-                SERVICE_NAME,
-                exc.message,
-            )
-            left.append(account)
-    if left:
-        entries = ", ".join(f"'{account}'" for account in left)
-        raise errors.SecretsError(
-            f"{done}, but the keyring failed while deleting its keys (see the log), so they may "
-            f"still be there: once the keyring works, delete the entries {entries} of "
-            f"'{SERVICE_NAME}' with your keyring manager (such as Seahorse, KWalletManager, "
-            "Keychain Access or Credential Manager)"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionCheck:
-    """What a "Test connection" learned, shown before a course is saved."""
-
-    platform_id: str
-    platform_name: str | None
-    context_id: str | None
-    title: str | None
-    label: str | None
-    resource_link_id: str | None
-    roster_available: bool | None
-    service_key: str | None = field(default=None, repr=False)
-
-    def describe(self) -> str:
-        roster = {True: "available", False: "NOT available", None: "reachable"}[
-            self.roster_available
-        ]
-        where = self.platform_name or self.platform_id
-        return f"{self.title or self.context_id or 'course'} on {where}; roster service {roster}"
-
-
-@dataclass(frozen=True, slots=True)
-class ClientOptions:
-    timeout: float = 30.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    limits: Limits = field(default_factory=Limits)
-    transport: httpx.BaseTransport | None = None
+# ClientOptions, ConnectionCheck and the input checks live in their own modules; they are
+# re-exported here for the front ends and the demo, which import them from the service.
+__all__ = [
+    "ClientOptions",
+    "ConnectionCheck",
+    "RosterService",
+    "checked_base_url",
+    "checked_role_key",
+]
 
 
 class RosterService:
@@ -280,23 +128,6 @@ class RosterService:
         except errors.ConfigError:
             return None
 
-    def _client(
-        self,
-        base_url: str,
-        credentials: Credentials,
-        cancel: threading.Event | None = None,
-    ) -> LtiaasClient:
-        opts = self.client_options
-        return LtiaasClient(
-            base_url,
-            credentials,
-            timeout=opts.timeout,
-            retry=opts.retry,
-            limits=opts.limits,
-            cancel=cancel,
-            transport=opts.transport,
-        )
-
     def check_connection(
         self,
         base_url: str,
@@ -311,46 +142,8 @@ class RosterService:
         service is there (and hands out a long-lived service key). With only a service key, a
         one-member roster request proves the keys and names the course.
         """
-        _remember(api_key, service_key, ltik)
-        base = checked_base_url(base_url)
-        if not api_key.strip():
-            raise errors.ConfigError("Enter the LTIAAS API key")
-        if ltik:
-            creds = Credentials(api_key.strip(), ltik.strip(), AuthScheme.LTIK)
-            with self._client(base, creds) as client:
-                info = client.idtoken()
-            _remember(info.service_key)
-            return ConnectionCheck(
-                platform_id=info.platform_id,
-                platform_name=info.platform_name,
-                context_id=info.context_id,
-                title=info.context_title,
-                label=info.context_label,
-                resource_link_id=info.resource_link_id,
-                roster_available=info.roster_available,
-                service_key=info.service_key,
-            )
-        if not service_key or not service_key.strip():
-            raise errors.ConfigError("Enter a service key or a launch token (ltik)")
-        creds = Credentials(api_key.strip(), service_key.strip(), AuthScheme.SERVICE_KEY)
-        try:
-            with self._client(base, creds) as client:
-                page = client.fetch_page(limit=1)
-        except errors.RosterServiceUnavailableError:
-            return ConnectionCheck(base, None, None, None, None, None, False)
-        platform = base
-        if page.page_url:
-            parts = urlsplit(page.page_url)
-            if parts.scheme and parts.netloc:
-                platform = f"{parts.scheme}://{parts.netloc}"
-        return ConnectionCheck(
-            platform_id=platform,
-            platform_name=None,
-            context_id=page.context_id,
-            title=page.context_title,
-            label=None,
-            resource_link_id=None,
-            roster_available=True,
+        return connection.check_connection(
+            self.client_options, base_url, api_key, service_key=service_key, ltik=ltik
         )
 
     def add_course(
@@ -369,17 +162,17 @@ class RosterService:
         Nothing is saved when LTIAAS refuses the keys. A course whose roster service is
         missing is saved (its state is recorded and shown) so the admin can fix the LMS side.
         """
-        _remember(api_key, service_key, ltik)
+        remember_all(api_key, service_key, ltik)
         self.secrets.check()
         base = checked_base_url(base_url)
         # Checked before LTIAAS is asked, and again when saving (another program may add it).
         with self._read("checking the name") as conn:
             name = repo.check_name_free(conn, name)
         check = check or self.check_connection(base, api_key, service_key=service_key, ltik=ltik)
-        _remember(check.service_key)
+        remember_all(check.service_key)
         long_lived = check.service_key or (service_key.strip() if service_key else None)
         scheme = AuthScheme.SERVICE_KEY if long_lived else AuthScheme.LTIK
-        changes = _SecretChanges(self.secrets)
+        changes = SecretChanges(self.secrets)
         try:
             with self._write("saving the course") as conn:
                 course = repo.add_course(
@@ -419,7 +212,7 @@ class RosterService:
         """Rename a course or give it new keys (a refreshed launch token, a new service key,
         another LTIAAS address). New credentials are checked with LTIAAS first and must reach
         the same course; nothing changes when they are refused."""
-        _remember(api_key, service_key, ltik)
+        remember_all(api_key, service_key, ltik)
         course = self.course(name)
         check: ConnectionCheck | None = None
         base = checked_base_url(base_url) if base_url else course.base_url
@@ -455,7 +248,7 @@ class RosterService:
             )
             if check.resource_link_id:
                 values["resource_link_id"] = check.resource_link_id
-        changes = _SecretChanges(self.secrets)
+        changes = SecretChanges(self.secrets)
         try:
             with self._write("saving the course") as conn:
                 if values:
@@ -475,7 +268,7 @@ class RosterService:
             raise
         log.info("Updated course %s", updated.name)
         if old_key_unused:
-            _delete_after_commit(
+            delete_after_commit(
                 f"Updated '{updated.name}'",
                 [
                     (
@@ -518,34 +311,9 @@ class RosterService:
                 )
             )
         kept = " (its roster is kept)" if keep_roster else ""
-        _delete_after_commit(f"Removed '{course.name}'{kept}", deletions)
+        delete_after_commit(f"Removed '{course.name}'{kept}", deletions)
 
     # --- syncing ------------------------------------------------------------------------
-
-    def _connect(self, course: repo.Course) -> Callable[[threading.Event], LtiaasClient]:
-        def connect(cancel: threading.Event) -> LtiaasClient:
-            api_key = self.secrets.get_api_key(course.base_url)
-            if not api_key:
-                raise errors.SecretMissingError(
-                    f"The LTIAAS API key for {course.base_url} is not in this computer's "
-                    f"keyring; give '{course.name}' its keys with Edit course (or "
-                    "'rostergui contexts update')"
-                )
-            secret = self.secrets.get_course_secret(course.uid, course.auth_scheme)
-            scheme = course.auth_scheme
-            if not secret and scheme == AuthScheme.SERVICE_KEY:
-                scheme = AuthScheme.LTIK
-                secret = self.secrets.get_course_secret(course.uid, scheme)
-            if not secret:
-                raise errors.SecretMissingError(
-                    f"The service key for '{course.name}' is not in this computer's keyring; "
-                    "give it a fresh launch token with Edit course (or 'rostergui contexts "
-                    "update')"
-                )
-            creds = Credentials(api_key, secret, AuthScheme(scheme))
-            return self._client(course.base_url, creds, cancel)
-
-        return connect
 
     def sync(
         self,
@@ -562,7 +330,7 @@ class RosterService:
             return SyncResult(name=name, error=exc.message, error_kind=exc.kind)
         return self.sync_engine.sync(
             course,
-            self._connect(course),
+            connection.course_connector(self.secrets, self.client_options, course),
             allow_mass_drop=allow_mass_drop,
             progress=progress,
             cancel=cancel,
