@@ -9,6 +9,9 @@ callback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from conftest import wait_idle
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -16,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from rostergui.core.service import RosterService
 from rostergui.simulator import Simulator
+from rostergui.ui import mass_drop
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.mass_drop import MassDropDialog
 
@@ -92,3 +96,58 @@ def test_a_notice_stays_until_dismissed(qtbot: QtBot, bio_window: MainWindow) ->
     assert [b.text() for b in window.message_bar.buttons] == ["Dismiss"]
     window.message_bar.buttons[0].click()
     assert not window.message_bar.isVisible()
+
+
+def test_closing_during_a_sync_cancels_it_and_waits(
+    qtbot: QtBot, service: RosterService, sim: Simulator, bio_window: MainWindow
+) -> None:
+    import threading
+    import time
+
+    window = bio_window
+    before = len(service.members(COURSE, status="active"))
+    runs_before = len(service.history(COURSE))
+    sim.enroll("canvas-bio", count=10)
+    sim.latency = 0.3  # three pages: the sync is still fetching when the window closes
+    window.sync_action.trigger()
+    qtbot.waitUntil(lambda: window.sync.current_name == COURSE, timeout=5000)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 5  # bounded: cancelled between pages, not waited out
+    assert not window.runner.busy
+    assert not any(t.name == f"sync {COURSE}" for t in threading.enumerate())
+    history = service.history(COURSE)
+    assert len(history) == runs_before + 1 and history[0].outcome == "cancelled"
+    assert len(service.members(COURSE, status="active")) == before
+
+
+def test_an_open_question_is_asked_once_and_answered_once(
+    qtbot: QtBot,
+    service: RosterService,
+    sim: Simulator,
+    bio_window: MainWindow,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = bio_window
+    sim.drop("canvas-bio", count=100)
+    answers: list[Callable[[bool], None]] = []
+    monkeypatch.setattr(mass_drop, "ask_mass_drop", lambda _p, _r, answer: answers.append(answer))
+    window.sync_action.trigger()
+    qtbot.waitUntil(lambda: bool(answers), timeout=10_000)
+    wait_idle(qtbot, window)
+    sync = window.sync
+    assert sync.asking == {COURSE} and sync.is_pending(COURSE) and not sync.busy
+    assert not window.sync_action.isEnabled() and not window.remove_action.isEnabled()
+    assert sync.review(COURSE) is False  # no second question
+    assert sync.sync(COURSE) is False
+    assert sync.sync_all([COURSE]) == 0
+    assert len(answers) == 1
+
+    started: list[str] = []
+    sync.started.connect(started.append)
+    answers[0](True)
+    answers[0](True)  # a second answer changes nothing
+    wait_idle(qtbot, window)
+    assert started == [COURSE]
+    assert service.history(COURSE)[0].outcome == "ok"
+    assert not sync.asking and COURSE not in sync.held
