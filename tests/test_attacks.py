@@ -59,7 +59,7 @@ from rostergui.simulator.attacks import (
     DUPLICATE_ROLE,
     gzip_bomb,
 )
-from rostergui.simulator.model import LEARNER
+from rostergui.simulator.members import LEARNER
 from tests.conftest import database_text
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from rostergui.simulator import DEFAULT_API_KEY, Fault, SimCourse, Simulator, sample_courses
-from rostergui.simulator.model import member_to_json
+from rostergui.simulator.members import member_to_json
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"

@@ -37,12 +37,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, quote_plus
 
-from rostergui.simulator.model import (
-    LEARNER,
-    MEMBERSHIP,
-    SimCourse,
-    member_to_json,
-)
+from rostergui.simulator.members import LEARNER, MEMBERSHIP, member_to_json
+from rostergui.simulator.model import SimCourse
 
 JSON_TYPE = "application/json; charset=utf-8"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from rostergui.simulator.model import (
+from rostergui.simulator.members import (
     INSTITUTION,
     INSTRUCTOR,
     LEARNER,
@@ -17,12 +17,10 @@ from rostergui.simulator.model import (
     TEACHING_ASSISTANT,
     Member,
     MemberSource,
-    PagingStyle,
-    Roster,
-    SimCourse,
-    derive_secret,
 )
+from rostergui.simulator.model import PagingStyle, SimCourse, derive_secret
 from rostergui.simulator.names import LOCALES, LOCALES_BY_CODE, ascii_fold
+from rostergui.simulator.roster import Roster
 
 TEST_USER = "http://purl.imsglobal.org/vocab/lti/system/person#TestUser"
 LEARNER_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Instructor"

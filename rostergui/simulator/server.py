@@ -31,17 +31,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from rostergui.simulator.attacks import ATTACKS, Answer, Attack, Context
-from rostergui.simulator.model import (
+from rostergui.simulator.members import (
     COURSE_OFFERING,
     Entry,
-    Fault,
     RawMember,
-    RequestRecord,
-    SimCourse,
     expand_role,
     member_to_json,
     role_matches,
 )
+from rostergui.simulator.model import Fault, RequestRecord, SimCourse
 from rostergui.simulator.samples import sample_courses
 
 log = logging.getLogger(__name__)
