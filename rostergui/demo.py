@@ -2,29 +2,23 @@
 
 ``rostergui demo`` shows every state of the app within a minute without touching the admin's
 real data or keyring: one course synced, one that failed (no roster service), one whose key is
-rejected, several never synced, and a large one. Qt-free, so the window and the headless demo
-share it.
+rejected, several never synced, and a large one. Qt-free, and free of any front end's words, so
+the window and the command line's ``demo --headless`` share it; each shows it in its own way.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rostergui.core import errors
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import ConnectionCheck, RosterService
 from rostergui.core.states import AuthScheme, Trigger
-from rostergui.core.store import repo
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
-
-if TYPE_CHECKING:
-    from rostergui.cli import Console
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +43,15 @@ class Demo:
     data_directory: Path
     throwaway: bool
     notes: list[str] = field(default_factory=list)
+
+    def samples_to_sync(self) -> list[str]:
+        """The courses left to sync after the start: all but those synced at the start and
+        the 100k one, which takes a while."""
+        return [
+            c.name
+            for c in self.service.courses()
+            if c.name not in SYNC_AT_START and "100k" not in c.name
+        ]
 
     def close(self) -> None:
         self.service.close()
@@ -88,7 +91,7 @@ def start_demo(
         if sync_at_start:
             for name in SYNC_AT_START:
                 result = service.sync(name, trigger=Trigger.DEMO)
-                log.info("Demo start-up sync: %s", result.summary())
+                log.info("Demo start-up sync of %s: %s", name, result.outcome)
     except BaseException:
         demo.close()
         raise
@@ -103,13 +106,12 @@ def _add_courses(demo: Demo) -> None:
         if name in existing:
             # A kept demo data directory: the simulator has a new port and the private keyring
             # is empty, so point the course at it and store its secrets again.
-            _refresh(
-                service,
-                existing[name].uid,
+            service.move_course(
+                name,
                 sim.base_url,
-                existing[name].name,
-                course.service_key,
-                course.ltik,
+                DEFAULT_API_KEY,
+                service_key=course.service_key,
+                ltik=course.ltik,
             )
             continue
         try:
@@ -133,54 +135,6 @@ def _add_courses(demo: Demo) -> None:
             check=check,
         )
     else:
-        _refresh(
-            service,
-            existing[REVOKED_NAME].uid,
-            sim.base_url,
-            REVOKED_NAME,
-            "revoked-service-key",
-            None,
+        service.move_course(
+            REVOKED_NAME, sim.base_url, DEFAULT_API_KEY, service_key="revoked-service-key"
         )
-
-
-def _refresh(
-    service: RosterService,
-    uid: str,
-    base_url: str,
-    name: str,
-    service_key: str | None,
-    ltik: str | None,
-) -> None:
-    with service.engine.begin() as conn:
-        course = repo.get_course(conn, name)
-        repo.update_course(conn, course.id, base_url=base_url)
-    service.secrets.set_api_key(base_url, DEFAULT_API_KEY)
-    if service_key:
-        service.secrets.set_course_secret(uid, AuthScheme.SERVICE_KEY, service_key)
-    if ltik:
-        service.secrets.set_course_secret(uid, AuthScheme.LTIK, ltik)
-
-
-def run_headless_demo(args: argparse.Namespace, console: Console) -> int:
-    """``rostergui demo --headless``: sync the samples (all but the 100k one) and report."""
-    demo = start_demo(args.data_dir, db_url=args.db_url)
-    try:
-        console.print(f"Simulator at {demo.simulator.base_url}; data in {demo.data_directory}")
-        for note in demo.notes:
-            console.error(note)
-        for course in demo.service.courses():
-            if course.name in SYNC_AT_START or "100k" in course.name:
-                continue
-            console.print(demo.service.sync(course.name, trigger=Trigger.DEMO).summary())
-        console.print("")
-        for course in demo.service.courses():
-            synced = (
-                course.last_synced_at.isoformat(" ", "seconds") if course.last_synced_at else ""
-            )
-            console.print(
-                f"{course.name:<30} {course.last_status:<7} {course.active_count:>6} active  "
-                f"{synced}  {course.last_error or ''}".rstrip()
-            )
-    finally:
-        demo.close()
-    return 0

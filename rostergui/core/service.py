@@ -392,3 +392,60 @@ class RosterService:
         with self._write("resetting the role mapping") as conn:
             repo.reset_role_rules(conn)
             return repo.remap_roles(conn, repo.load_role_mapping(conn))
+
+    # --- for the front ends, so that they need nothing but the service -------------------
+    # (added at the end of the class on purpose: a self-contained block to move as a whole)
+
+    def check_keyring(self) -> None:
+        """Raise :class:`~rostergui.core.errors.KeyringUnavailableError` unless the keyring
+        can hold secrets (before anyone is asked to type one)."""
+        self.secrets.check()
+
+    def move_course(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str,
+        *,
+        service_key: str | None = None,
+        ltik: str | None = None,
+    ) -> repo.Course:
+        """Point a course at another LTIAAS address with these keys, without asking LTIAAS
+        (the demo's simulator listens on a new port at every start, and its keyring starts
+        empty). The keys are written with the row, as in :meth:`update_course`."""
+        remember_all(api_key, service_key, ltik)
+        base = checked_base_url(base_url)
+        course = self.course(name)
+        changes = SecretChanges(self.secrets)
+        try:
+            with self._write("saving the course") as conn:
+                repo.update_course(conn, course.id, base_url=base)
+                changes.set_api_key(base, api_key.strip())
+                if service_key:
+                    changes.set_course_secret(
+                        course.uid, AuthScheme.SERVICE_KEY, service_key.strip()
+                    )
+                if ltik:
+                    changes.set_course_secret(course.uid, AuthScheme.LTIK, ltik.strip())
+                return repo.get_course_by_id(conn, course.id)
+        except BaseException:
+            changes.undo()
+            raise
+
+    @staticmethod
+    def describe_database(data_directory: Path, db_url: str | None = None) -> str:
+        """The database :meth:`open` uses for these arguments, with any password hidden."""
+        from rostergui.core.store.db import describe_url
+
+        url = db_url or os.environ.get("ROSTERGUI_DB_URL") or default_db_url(data_directory)
+        return describe_url(url)
+
+    @staticmethod
+    def keyring_report(secrets: SecretStore | None = None) -> tuple[str, str]:
+        """The keyring backend, and ``"usable"`` or why it is not (works without a database)."""
+        store = secrets or SecretStore()
+        try:
+            store.check()
+        except errors.RosterSyncError as exc:
+            return store.describe(), exc.message
+        return store.describe(), "usable"

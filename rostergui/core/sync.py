@@ -113,21 +113,6 @@ class SyncResult:
             "seconds": round(self.seconds, 3),
         }
 
-    def summary(self) -> str:
-        if self.held:
-            return (
-                f"{self.name}: held — {self.deactivated} of the active members would be "
-                "dropped; nothing was changed (confirm with --allow-mass-drop if this is right)"
-            )
-        if not self.ok:
-            return f"{self.name}: failed — {self.error}"
-        pages = f"{self.pages} page" + ("s" if self.pages != 1 else "")
-        return (
-            f"{self.name}: {self.fetched} members on {pages}; +{self.added} added, "
-            f"−{self.deactivated} dropped, {self.reactivated} returned, {self.updated} updated; "
-            f"{self.active_count} active ({self.seconds:.1f} s)"
-        ) + "".join(f"\n  warning: {w}" for w in self.warnings)
-
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -343,7 +328,21 @@ class SyncEngine:
         except _Held as held:
             active_before = held.active_before
         if not result.held:
-            log.info("Sync of %s: %s", course.name, result.summary())
+            log.info(
+                "Sync of %s: %s; %d fetched on %d pages; added %d, updated %d, deactivated %d, "
+                "reactivated %d; %d active; %d warnings; fetched in %.1f s",
+                course.name,
+                result.outcome,
+                result.fetched,
+                result.pages,
+                result.added,
+                result.updated,
+                result.deactivated,
+                result.reactivated,
+                result.active_count,
+                len(result.warnings),
+                result.fetch_seconds,
+            )
             return
         with storage_errors("recording the held sync"), self.engine.begin() as record:
             _record_run(

@@ -1,0 +1,246 @@
+"""The headless commands: one function per command, each calling the service and handing what
+comes back to the presenter in :mod:`rostergui.cli.output` (courses are in
+:mod:`rostergui.cli.commands_courses`).
+
+Imported only for a headless command, so it may import the core at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from rostergui import __version__
+from rostergui.cli.commands_courses import cmd_contexts
+from rostergui.cli.output import (
+    EXIT_FAILED,
+    EXIT_HELD,
+    EXIT_OK,
+    Console,
+    ProgressPrinter,
+    course_line,
+    history_lines,
+    info_lines,
+    member_json,
+    member_rows,
+    role_rows,
+    roles_json,
+    run_json,
+    sync_json,
+    sync_lines,
+    sync_summary,
+    table,
+)
+from rostergui.core import errors, export
+from rostergui.core.paths import data_dir
+from rostergui.core.roles import DEFAULT_RULES, ToolRole
+from rostergui.core.service import RosterService
+from rostergui.core.states import Trigger
+from rostergui.core.sync import SyncResult
+
+
+def parse_role_option(text: str | None) -> ToolRole | None:
+    if not text:
+        return None
+    try:
+        return ToolRole.parse(text)
+    except ValueError as exc:
+        raise errors.ConfigError(str(exc)) from exc
+
+
+class _CancelOnInterrupt:
+    """First Ctrl-C cancels the running sync cleanly; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: Any = None
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self.event
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        sys.stderr.write("\nCancelling… (press Ctrl-C again to stop at once)\n")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    # Names and --all together, or neither, are usage errors (see parser.usage_problem).
+    if args.all:
+        names = [c.name for c in service.courses()]
+        if not names:
+            raise errors.ConfigError("There are no courses to sync; add one with 'contexts add'")
+    else:
+        names = list(dict.fromkeys(args.names))
+    results: list[SyncResult] = []
+    with _CancelOnInterrupt() as cancel:
+        for name in names:
+            if cancel.is_set():
+                break
+            printer = ProgressPrinter(name, console.err)
+            result = service.sync(
+                name,
+                allow_mass_drop=args.allow_mass_drop,
+                progress=printer,
+                cancel=cancel,
+                trigger=Trigger.COMMAND,
+            )
+            printer.done()
+            results.append(result)
+            if not args.json:
+                for line in sync_lines(result):
+                    console.print(line)
+    if args.json:
+        console.json(sync_json(results))
+    if any(not r.ok and not r.held for r in results) or len(results) < len(names):
+        return EXIT_FAILED
+    if any(r.held for r in results):
+        return EXIT_HELD
+    return EXIT_OK
+
+
+def cmd_members(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    rows = service.members(
+        args.name, role=parse_role_option(args.role), status=args.status, search=args.search
+    )
+    if args.json:
+        console.json([member_json(r) for r in rows])
+        return EXIT_OK
+    table(member_rows(rows), console)
+    console.note(f"{len(rows)} members")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    """Write a regular file only; an existing one only with ``--force`` (see core.export)."""
+    try:
+        count = service.export(
+            args.name,
+            args.output,
+            role=parse_role_option(args.role),
+            status=args.status,
+            search=args.search,
+            overwrite=args.force,
+        )
+    except export.ExportExistsError as exc:
+        raise errors.ConfigError(f"'{exc.path}' already exists; add --force to replace it") from exc
+    console.print(f"Exported {count} members of '{args.name}' to {args.output}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    runs = service.history(args.name)
+    if args.json:
+        console.json([run_json(r, service.changes(r.id) if args.changes else None) for r in runs])
+        return EXIT_OK
+    for line in history_lines(runs, service.changes if args.changes else None):
+        console.print(line)
+    return EXIT_OK
+
+
+def cmd_roles(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    if args.action == "set":
+        try:
+            role = ToolRole.parse(args.tool_role)
+        except ValueError as exc:
+            raise errors.ConfigError(str(exc)) from exc
+        try:
+            changed = service.set_role_rule(args.lti_role, role)
+        except ValueError as exc:
+            raise errors.ConfigError(str(exc)) from exc
+        console.print(f"Mapped {args.lti_role} → {role.value}; {changed} stored members re-mapped.")
+        return EXIT_OK
+    if args.action == "reset":
+        changed = service.reset_role_rules()
+        console.print(f"Restored the default mapping; {changed} stored members re-mapped.")
+        return EXIT_OK
+    mapping = service.role_mapping()
+    if args.json:
+        console.json(roles_json(mapping))
+        return EXIT_OK
+    table(role_rows(mapping, DEFAULT_RULES), console)
+    console.print("Anything else, and members with only institution or system roles: Other.")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace, console: Console) -> int:
+    """What an admin (or a support request) needs to know about this installation. Works
+    without opening the database."""
+    from PySide6 import __version__ as pyside_version
+
+    directory = data_dir(args.data_dir)
+    keyring_backend, keyring_state = RosterService.keyring_report()
+    data = {
+        "version": __version__,
+        "python": platform.python_version(),
+        "qt": pyside_version,
+        "platform": platform.platform(),
+        "frozen": bool(getattr(sys, "frozen", False)),
+        "data_dir": str(directory),
+        "database": RosterService.describe_database(directory, args.db_url),
+        "keyring_backend": keyring_backend,
+        "keyring": keyring_state,
+    }
+    if args.json:
+        console.json(data)
+    else:
+        for line in info_lines(data):
+            console.print(line)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, console: Console) -> int:
+    """``rostergui demo --headless``: sync the samples (all but the 100k one) and report."""
+    from rostergui.demo import start_demo
+
+    demo = start_demo(args.data_dir, db_url=args.db_url)
+    try:
+        console.print(f"Simulator at {demo.simulator.base_url}; data in {demo.data_directory}")
+        for note in demo.notes:
+            console.error(note)
+        for name in demo.samples_to_sync():
+            console.print(sync_summary(demo.service.sync(name, trigger=Trigger.DEMO)))
+        console.print("")
+        for course in demo.service.courses():
+            console.print(course_line(course))
+    finally:
+        demo.close()
+    return EXIT_OK
+
+
+def cmd_simulator(args: argparse.Namespace, console: Console) -> int:
+    from rostergui.simulator import serve
+
+    return serve(
+        args.host, args.port, latency=args.latency_ms / 1000, churn=args.churn, out=console.out
+    )
+
+
+#: The commands that need the service; ``info``, ``simulator`` and ``demo`` open none.
+COMMANDS: dict[str, Callable[[argparse.Namespace, RosterService, Console], int]] = {
+    "contexts": cmd_contexts,
+    "sync": cmd_sync,
+    "members": cmd_members,
+    "export": cmd_export,
+    "history": cmd_history,
+    "roles": cmd_roles,
+}
+#: The commands that work without the database.
+STANDALONE: dict[str, Callable[[argparse.Namespace, Console], int]] = {
+    "info": cmd_info,
+    "simulator": cmd_simulator,
+    "demo": cmd_demo,
+}
