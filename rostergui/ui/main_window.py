@@ -96,7 +96,6 @@ class MainWindow(WindowFrame):
         self._closing = False
         self._courses_generation = 0
         self._pending_select: str | None = None
-        self._history_dirty = True
         #: Notes for the message bar that are shown until dismissed (the last run crashed…).
         self._notices: list[str] = []
         self.setWindowTitle(f"{APP_NAME} — {title_note}" if title_note else APP_NAME)
@@ -315,9 +314,7 @@ class MainWindow(WindowFrame):
         if name == self.member_panel.course_name:
             return
         self.member_panel.show_course(name)
-        self._history_dirty = True
-        if self.pane.on_history:
-            self._load_history()
+        self.pane.history_changed(name)
         self._show_course_header()
         self._update_message_bar()
         self._update_actions()
@@ -435,9 +432,7 @@ class MainWindow(WindowFrame):
         if result.name == selected:
             if result.ok:
                 self.member_panel.show_course(selected, reload=True)
-            self._history_dirty = True
-            if self.pane.on_history:
-                self._load_history()
+            self.pane.history_changed(selected)
         self.refresh_courses()
         self._update_actions()
 
@@ -466,24 +461,20 @@ class MainWindow(WindowFrame):
     # --- tabs ---------------------------------------------------------------------------------
 
     def _history_toggled(self, checked: bool) -> None:
-        self.tabs.setCurrentWidget(self.history_panel if checked else self.member_panel)
+        if self.attached:
+            self.pane.show_history(checked)
 
     def _tab_changed(self, _index: int) -> None:
-        on_history = self.tabs.currentWidget() is self.history_panel
+        on_history = self.pane.on_history
         self.history_action.blockSignals(True)
         self.history_action.setChecked(on_history)
         self.history_action.blockSignals(False)
         if on_history:
-            self._load_history()
-
-    def _load_history(self) -> None:
-        if self._history_dirty or self.history_panel.course_name != self.selected_name():
-            self._history_dirty = False
-            self.history_panel.show_course(self.selected_name())
+            self.pane.load_history(self.selected_name())
 
     def _find(self) -> None:
-        self.tabs.setCurrentWidget(self.member_panel)
-        self.member_panel.focus_filter()
+        if self.attached:
+            self.pane.find()
 
     # --- dialogs ------------------------------------------------------------------------------
 

@@ -53,9 +53,31 @@ class RosterPane:
         layout.addWidget(self.message_bar)
         layout.addWidget(self.tabs, 1)
 
+        #: The history tab shows an out-of-date history (another course, or a sync since).
+        self.history_stale = True
+
     @property
     def on_history(self) -> bool:
         return self.tabs.currentWidget() is self.history_panel
+
+    def show_history(self, shown: bool) -> None:
+        self.tabs.setCurrentWidget(self.history_panel if shown else self.member_panel)
+
+    def history_changed(self, name: str | None) -> None:
+        """``name`` is now selected, or its history grew: reload the history when it shows."""
+        self.history_stale = True
+        if self.on_history:
+            self.load_history(name)
+
+    def load_history(self, name: str | None) -> None:
+        if self.history_stale or self.history_panel.course_name != name:
+            self.history_stale = False
+            self.history_panel.show_course(name)
+
+    def find(self) -> None:
+        """Focus the member filter (Ctrl+F)."""
+        self.tabs.setCurrentWidget(self.member_panel)
+        self.member_panel.focus_filter()
 
     def show_header(self, course: Course | None, now: datetime) -> None:
         if course is None:
