@@ -14,13 +14,15 @@ a nested event loop would let run on underneath it.
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import sys
 import threading
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 if TYPE_CHECKING:
@@ -32,9 +34,9 @@ _showing = False
 
 
 def log_file() -> Path | None:
-    """The file the log goes to (the root logger's file handler), if any."""
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.FileHandler):
+    """The file the log goes to (the root logger's file handler added last), if any."""
+    for handler in reversed(logging.getLogger().handlers):
+        if isinstance(handler, logging.FileHandler) and handler.baseFilename != os.devnull:
             return Path(handler.baseFilename)
     return None
 
@@ -63,9 +65,28 @@ def _closed(_code: int) -> None:
 
 
 class _Relay(QObject):
-    """Carries exceptions from other threads to the GUI thread."""
+    """Carries exceptions from any thread to the GUI thread: the exception waits in a queue,
+    and an argument-less queued signal has the GUI thread report it."""
 
-    raised = Signal(object)
+    raised = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting: queue.SimpleQueue[BaseException] = queue.SimpleQueue()
+        self.raised.connect(self._report)
+
+    def relay(self, exc: BaseException) -> None:
+        self._waiting.put(exc)
+        self.raised.emit()
+
+    @Slot()
+    def _report(self) -> None:
+        while True:
+            try:
+                exc = self._waiting.get_nowait()
+            except queue.Empty:
+                return
+            report_bug(exc, QApplication.activeWindow())
 
 
 _relay: _Relay | None = None
@@ -75,7 +96,6 @@ def install_excepthook() -> None:
     """Route uncaught exceptions (GUI thread and others) to :func:`report_bug`."""
     global _relay  # noqa: PLW0603 - the hook is process-wide by nature
     _relay = _Relay()
-    _relay.raised.connect(lambda exc: report_bug(exc, QApplication.activeWindow()))
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):
@@ -84,7 +104,7 @@ def install_excepthook() -> None:
         if value.__traceback__ is None:
             value = value.with_traceback(tb)
         if _relay is not None:
-            _relay.raised.emit(value)
+            _relay.relay(value)
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
         if args.exc_value is not None:

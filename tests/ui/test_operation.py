@@ -199,3 +199,56 @@ def test_a_crash_report_is_logged_once_and_cleared(
         diagnostics.disable_crash_file()
         if was_enabled:
             faulthandler.enable()
+
+
+def test_an_exception_in_any_thread_is_reported_on_the_gui_thread(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, bugs: list[BaseException]
+) -> None:
+    import sys
+
+    from rostergui.ui import crash
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    reported: list[tuple[BaseException, bool]] = []
+    monkeypatch.setattr(
+        crash, "report_bug", lambda exc, parent=None: reported.append((exc, on_gui_thread()))
+    )
+    crash.install_excepthook()
+
+    def fail() -> None:
+        raise LookupError("in a thread")
+
+    thread = threading.Thread(target=fail)
+    thread.start()
+    thread.join(5)
+    qtbot.waitUntil(lambda: bool(reported), timeout=5000)
+    exc, on_gui = reported[0]
+    assert isinstance(exc, LookupError) and on_gui
+    assert bugs == []
+
+
+def test_the_bug_dialog_opens_without_waiting_and_once_at_a_time(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QDialog, QLabel
+
+    from rostergui.ui import crash
+
+    monkeypatch.undo()  # the real report_bug, not the suite's recorder
+    handler = logging.FileHandler(tmp_path / "rostersync.log")
+    logging.getLogger().addHandler(handler)
+    try:
+        first = crash.report_bug(ValueError("one"))
+        assert isinstance(first, QDialog) and first.isVisible()  # returned while it shows
+        texts = [label.text() for label in first.findChildren(QLabel)]
+        assert any(str(tmp_path / "rostersync.log") in text for text in texts)
+        assert crash.report_bug(ValueError("two")) is None  # one dialog at a time
+        first.reject()
+        qtbot.waitUntil(lambda: crash._showing is False, timeout=2000)
+        second = crash.report_bug(ValueError("three"))
+        assert second is not None
+        second.reject()
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
