@@ -34,7 +34,6 @@ from rostergui.cli.output import (
     run_json,
     sync_json,
     sync_lines,
-    sync_summary,
     table,
 )
 from rostergui.core import errors, export
@@ -212,7 +211,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         for note in demo.notes:
             console.error(note)
         for name in demo.samples_to_sync():
-            console.print(sync_summary(demo.service.sync(name, trigger=Trigger.DEMO)))
+            for line in sync_lines(demo.service.sync(name, trigger=Trigger.DEMO)):
+                console.print(line)
         console.print("")
         for course in demo.service.courses():
             console.print(course_line(course))

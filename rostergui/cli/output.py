@@ -174,7 +174,7 @@ def table(rows: Sequence[Sequence[str]], console: Console) -> None:
 
 
 def sync_summary(result: SyncResult) -> str:
-    """One sync in a line (and a line per warning)."""
+    """One sync in a line (its warnings are :func:`sync_lines`' to add)."""
     if result.held:
         return (
             f"{result.name}: held — {result.deactivated} of the active members would be "
@@ -187,12 +187,16 @@ def sync_summary(result: SyncResult) -> str:
         f"{result.name}: {result.fetched} members on {pages}; +{result.added} added, "
         f"−{result.deactivated} dropped, {result.reactivated} returned, "
         f"{result.updated} updated; {result.active_count} active ({result.seconds:.1f} s)"
-    ) + "".join(f"\n  warning: {w}" for w in result.warnings)
+    )
 
 
 def sync_lines(result: SyncResult, *, shown: int = 10) -> list[str]:
-    """The summary, and for a held sync the first ``shown`` members it would drop."""
+    """The summary, a line per warning, and for a held sync the first ``shown`` members it
+    would drop. Each is printed as a line of its own (a line break inside one would be shown
+    escaped)."""
     lines = [sync_summary(result)]
+    if result.ok:
+        lines += [f"  warning: {w}" for w in result.warnings]
     if result.held:
         dropping = result.would_deactivate
         lines += [f"    would drop: {d.name or '?'} ({d.user_id})" for d in dropping[:shown]]
