@@ -62,6 +62,8 @@ def enable_crash_file(directory: Path) -> Path | None:
     earlier: Path | None = None
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # user-only, also when it was made otherwise before
     except OSError as exc:
         log.warning("No crash file (%s): %s", path, exc)
         return None

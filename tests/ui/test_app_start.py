@@ -83,9 +83,7 @@ def start(
     ``wait_ms``."""
     report = tmp_path / "report.json"
     code = DRIVER.replace("# PRELUDE", prelude)
-    done = run_python(
-        ["-c", code, str(report), str(wait_ms), until, *args], tmp_path / "config"
-    )
+    done = run_python(["-c", code, str(report), str(wait_ms), until, *args], tmp_path / "config")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     return dict(json.loads(report.read_text(encoding="utf-8")))
@@ -135,11 +133,14 @@ def test_a_data_directory_that_is_a_file_is_a_message(tmp_path: Path) -> None:
 
 
 def test_a_storage_error_while_opening_is_the_same_message(tmp_path: Path) -> None:
-    locked = PATCH_SERVICE + """
+    locked = (
+        PATCH_SERVICE
+        + """
 def locked(*args, **kwargs):
     raise errors.StorageError("The database is locked by another program")
 RosterService.open = staticmethod(locked)
 """
+    )
     report = start(tmp_path, "--data-dir", str(tmp_path / "d"), "gui", prelude=locked)
     assert report["status"] == 1
     assert report["windows"] == []
@@ -148,11 +149,14 @@ RosterService.open = staticmethod(locked)
 
 
 def test_an_unexpected_error_while_opening_is_reported_as_a_bug(tmp_path: Path) -> None:
-    broken = PATCH_SERVICE + """
+    broken = (
+        PATCH_SERVICE
+        + """
 def broken(*args, **kwargs):
     raise RuntimeError("boom")
 RosterService.open = staticmethod(broken)
 """
+    )
     report = start(tmp_path, "--data-dir", str(tmp_path / "d"), "gui", prelude=broken)
     assert report["status"] == 1
     assert report["windows"] == []
@@ -161,13 +165,16 @@ RosterService.open = staticmethod(broken)
 
 
 def test_closing_while_the_database_opens_exits_cleanly(tmp_path: Path) -> None:
-    slow = PATCH_SERVICE + """
+    slow = (
+        PATCH_SERVICE
+        + """
 def slow(*args, **kwargs):
     opening_started.set()
     time.sleep(1.0)
     return OPEN(*args, **kwargs)
 RosterService.open = staticmethod(slow)
 """
+    )
     data = tmp_path / "data"
     report = start(tmp_path, "--data-dir", str(data), "gui", until="opening", prelude=slow)
     assert report["status"] == 0
@@ -188,3 +195,37 @@ def test_check_start_reports_the_complete_window(tmp_path: Path, command: str) -
     assert done.returncode == 0, done.stderr[-3000:]
     assert "window shown" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+RECORD_NOTICES = """
+_show_notice = MainWindow.show_notice
+def recorded_notice(self, text):
+    report.setdefault("notices", []).append(text)
+    _show_notice(self, text)
+MainWindow.show_notice = recorded_notice
+"""
+
+
+def test_a_crash_of_the_last_run_is_logged_and_told_once(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    data = tmp_path / "data"
+    data.mkdir()
+    crash_file = data / "rostersync-crash.log"
+    crash_file.write_text(
+        "Fatal Python error: Segmentation fault\n\nThread 0x01 (most recent call first):\n",
+        encoding="utf-8",
+    )
+    report = start(tmp_path, "--data-dir", str(data), "gui", prelude=RECORD_NOTICES)
+    assert report["status"] == 0
+    (notice,) = report["notices"]  # type: ignore[misc]
+    assert "ended unexpectedly" in str(notice)
+    assert crash_file.read_text(encoding="utf-8") == ""  # reported once
+    if os.name == "posix":
+        assert stat.S_IMODE(crash_file.stat().st_mode) == 0o600
+    log = (data / "rostersync.log").read_text(encoding="utf-8")
+    assert "The previous run crashed" in log and "Segmentation fault" in log
+
+    again = start(tmp_path, "--data-dir", str(data), "gui", prelude=RECORD_NOTICES)
+    assert "notices" not in again
