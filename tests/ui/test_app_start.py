@@ -83,7 +83,9 @@ def start(
     ``wait_ms``."""
     report = tmp_path / "report.json"
     code = DRIVER.replace("# PRELUDE", prelude)
-    done = run_python(["-c", code, str(report), str(wait_ms), until, *args], tmp_path / "config")
+    done = run_python(
+        ["-c", code, str(report), str(wait_ms), until, *args], tmp_path / "config"
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     return dict(json.loads(report.read_text(encoding="utf-8")))
@@ -133,14 +135,11 @@ def test_a_data_directory_that_is_a_file_is_a_message(tmp_path: Path) -> None:
 
 
 def test_a_storage_error_while_opening_is_the_same_message(tmp_path: Path) -> None:
-    locked = (
-        PATCH_SERVICE
-        + """
+    locked = PATCH_SERVICE + """
 def locked(*args, **kwargs):
     raise errors.StorageError("The database is locked by another program")
 RosterService.open = staticmethod(locked)
 """
-    )
     report = start(tmp_path, "--data-dir", str(tmp_path / "d"), "gui", prelude=locked)
     assert report["status"] == 1
     assert report["windows"] == []
@@ -149,14 +148,11 @@ RosterService.open = staticmethod(locked)
 
 
 def test_an_unexpected_error_while_opening_is_reported_as_a_bug(tmp_path: Path) -> None:
-    broken = (
-        PATCH_SERVICE
-        + """
+    broken = PATCH_SERVICE + """
 def broken(*args, **kwargs):
     raise RuntimeError("boom")
 RosterService.open = staticmethod(broken)
 """
-    )
     report = start(tmp_path, "--data-dir", str(tmp_path / "d"), "gui", prelude=broken)
     assert report["status"] == 1
     assert report["windows"] == []
@@ -165,16 +161,13 @@ RosterService.open = staticmethod(broken)
 
 
 def test_closing_while_the_database_opens_exits_cleanly(tmp_path: Path) -> None:
-    slow = (
-        PATCH_SERVICE
-        + """
+    slow = PATCH_SERVICE + """
 def slow(*args, **kwargs):
     opening_started.set()
     time.sleep(1.0)
     return OPEN(*args, **kwargs)
 RosterService.open = staticmethod(slow)
 """
-    )
     data = tmp_path / "data"
     report = start(tmp_path, "--data-dir", str(data), "gui", until="opening", prelude=slow)
     assert report["status"] == 0
