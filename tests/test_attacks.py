@@ -49,15 +49,15 @@ from rostergui.simulator import (
     parse_attack,
     sample_courses,
 )
-from rostergui.simulator.attacks import (
-    ATTACKS,
+from rostergui.simulator.attacks import ATTACKS
+from rostergui.simulator.hostile_bodies import gzip_bomb
+from rostergui.simulator.hostile_rosters import (
     CONTROL_FAMILY,
     CONTROL_GIVEN,
     CONTROL_IDS,
     CONTROL_NAME,
     CONTROL_ROLE,
     DUPLICATE_ROLE,
-    gzip_bomb,
 )
 from rostergui.simulator.members import LEARNER
 from tests.conftest import database_text

@@ -21,7 +21,8 @@ from dataclasses import replace
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-from rostergui.simulator.attacks import ATTACKS, Attack, Context
+from rostergui.simulator.attack_kit import Context
+from rostergui.simulator.attacks import ATTACKS, Attack
 from rostergui.simulator.ltiaas_api import (
     IDTOKEN_PATH,
     INTERNAL_ERROR,

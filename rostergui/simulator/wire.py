@@ -21,7 +21,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from rostergui.simulator.attacks import Answer, Attack
+from rostergui.simulator.attack_kit import Answer
+from rostergui.simulator.attacks import Attack
 from rostergui.simulator.ltiaas_api import Response
 
 if TYPE_CHECKING:
