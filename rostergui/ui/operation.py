@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 
 log = logging.getLogger(__name__)
 
@@ -136,14 +136,20 @@ class Operation(Generic[T, P]):
         except BaseException as exc:  # every failure must reach the window
             self._error = exc
         finally:
-            self._wake.ended.emit()
+            self._wake_up(self._wake.ended)
 
     def _post(self, value: P) -> None:
         with self._lock:
             waiting = self._latest is not None
             self._latest = (value,)
         if not waiting:
-            self._wake.progressed.emit()
+            self._wake_up(self._wake.progressed)
+
+    def _wake_up(self, signal: SignalInstance) -> None:
+        try:
+            signal.emit()
+        except RuntimeError:  # the application is gone (an operation that outlived shutdown)
+            log.info("Background operation %s ended after the window", self.name)
 
     # --- GUI thread -------------------------------------------------------------------------
 
