@@ -275,7 +275,7 @@ def run_gui(args: argparse.Namespace) -> int:
         status = app.exec()
     finally:
         # However the loop ended, stop the window's background threads before the service
-        # they use goes away (a running QThread destroyed at exit aborts the process).
+        # they use goes away (a cancelled sync is waited for, a bounded time).
         window.close()
         opening.close()
         runtime.start_up_done(freeze=False)

@@ -68,7 +68,7 @@ def _ignore(_result: None) -> None:
 
 
 def load_roster(fetch: Callable[[], Sequence[MemberRow]], sort: SortOrder) -> PreparedRoster:
-    """The loading task's work, off the GUI thread: fetch the rows and prepare them to show in
+    """The loading operation's work, off the GUI thread: fetch the rows and prepare them to show in
     ``sort`` order.
 
     A big roster must neither set off full garbage collections while its rows are allocated

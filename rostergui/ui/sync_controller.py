@@ -124,8 +124,8 @@ class SyncController(QObject):
             request = self._queue.popleft()
             self.courses.set_activity(request.name, None)
         if self._current is not None:
-            request, task = self._current
-            task.cancel()
+            request, operation = self._current
+            operation.cancel()
             self.courses.set_activity(request.name, Activity(ActivityState.CANCELLING))
             self.message.emit(wording.cancelling(request.name))
 
