@@ -6,6 +6,12 @@ through opaque LMS ``next`` URLs) and can inject the failures a real
 deployment produces. It is built on the standard library only and keeps the
 per-page cost low: members are generated from their index, and encoded pages
 are cached per roster version.
+
+:class:`Simulator` is what tests and the demo drive, and the order in which a request is
+answered (latency, route, auth, faults, then the answer). The parts live beside it: bytes on
+the wire in :mod:`.wire`, LTIAAS's own answers in :mod:`.ltiaas_api`, LMS paging in
+:mod:`.paging`, hostile answers in :mod:`.attacks`, the fault queue and page cache in
+:mod:`.caches`.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import logging
 import random
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from types import TracebackType
@@ -23,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from rostergui.simulator.attack_kit import Context
 from rostergui.simulator.attacks import ATTACKS, Attack
+from rostergui.simulator.caches import FaultQueue, PageCache
 from rostergui.simulator.ltiaas_api import (
     IDTOKEN_PATH,
     INTERNAL_ERROR,
@@ -52,8 +59,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_KEY = "sim-ltiaas-api-key-0000"
 
-_PAGE_CACHE_BYTES = 64 * 1024 * 1024
-_ROWS_CACHE_ENTRIES = 32
 _LOG_LIMIT = 200_000  # a long demo run must not grow without bound
 
 
@@ -89,13 +94,11 @@ class Simulator:
             self._by_service_key[course.service_key] = course
             self._by_ltik[course.ltik] = course
         self._lock = threading.Lock()
-        self._faults: list[tuple[Fault | Attack, int | None]] = []
+        self._faults = FaultQueue()
         self._log: deque[RequestRecord] = deque(maxlen=_LOG_LIMIT)
         self._rng = random.Random(f"{seed}:drops")
         self._churn_rng = random.Random(f"{seed}:churn")
-        self._pages: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
-        self._pages_bytes = 0
-        self._row_cache: OrderedDict[tuple[object, ...], Sequence[Entry]] = OrderedDict()
+        self._cache = PageCache()
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
         #: Set on stop, so that trickling and hanging attacks let go of their connections.
@@ -241,7 +244,7 @@ class Simulator:
         if fault.course is not None and fault.course not in self._courses:
             raise KeyError(f"unknown course {fault.course!r}")
         with self._lock:
-            self._faults.append((fault, fault.times))
+            self._faults.add(fault)
 
     def clear_faults(self) -> None:
         """Drop all queued and persistent faults and attacks."""
@@ -252,24 +255,7 @@ class Simulator:
     def faults(self) -> list[Fault | Attack]:
         """The faults and attacks still queued, oldest first."""
         with self._lock:
-            return [fault for fault, _ in self._faults]
-
-    def _take_fault(self, slug: str, page: int | None, path: str) -> Fault | Attack | None:
-        with self._lock:
-            for pos, (fault, remaining) in enumerate(self._faults):
-                if fault.course is not None and fault.course != slug:
-                    continue
-                if fault.page is not None and fault.page != page:
-                    continue
-                if isinstance(fault, Attack) and fault.roster_only and path != MEMBERSHIPS_PATH:
-                    continue
-                if remaining is not None:
-                    if remaining <= 1:
-                        del self._faults[pos]
-                    else:
-                        self._faults[pos] = (fault, remaining - 1)
-                return fault
-        return None
+            return self._faults.pending()
 
     # ----------------------------------------------------------------- log
 
@@ -362,7 +348,8 @@ class Simulator:
             state, early = plan_walk(course, query)
             if state is not None:
                 ex.page = 1 if state.version is None else page_number(course, state)
-        fault = self._take_fault(course.slug, ex.page, path)
+        with self._lock:
+            fault = self._faults.take(course.slug, ex.page, path)
         if isinstance(fault, Attack):
             self._attack(h, ex, fault, course, path, state, auth or "")
             return
@@ -402,16 +389,13 @@ class Simulator:
             return entries
         key = (course.slug, version, role)
         with self._lock:
-            cached = self._row_cache.get(key)
-            if cached is not None:
-                self._row_cache.move_to_end(key)
-                return cached
+            cached = self._cache.rows(key)
+        if cached is not None:
+            return cached
         roster = course.roster
         rows = tuple(e for e in entries if role_matches(roster.roles_of(e), role))
         with self._lock:
-            self._row_cache[key] = rows
-            while len(self._row_cache) > _ROWS_CACHE_ENTRIES:
-                self._row_cache.popitem(last=False)
+            self._cache.keep_rows(key, rows)
         return rows
 
     def _serve_page(self, course: SimCourse, state: PageState) -> Response:
@@ -425,19 +409,13 @@ class Simulator:
                 version, entries = roster.snapshot(state.version)
             state = replace(state, version=version)
             key = (course.slug, version, state.role, state.rlid, state.start, state.size)
-            cached = self._pages.get(key)
+            cached = self._cache.page(key)
             if cached is not None:
-                self._pages.move_to_end(key)
                 return Response(200, cached)
         rows = self._rows(course, version, entries, state.role)
         body = page_body(course, state, rows)
         with self._lock:
-            if key not in self._pages:
-                self._pages[key] = body
-                self._pages_bytes += len(body)
-                while self._pages_bytes > _PAGE_CACHE_BYTES and self._pages:
-                    _, old = self._pages.popitem(last=False)
-                    self._pages_bytes -= len(old)
+            self._cache.keep_page(key, body)
         return Response(200, body)
 
     # ------------------------------------------------------------- attacks
