@@ -296,7 +296,7 @@ def test_credentials_repr_hides_secrets() -> None:
         ("tool.ltiaas.com", "https://tool.ltiaas.com"),
         ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
         ("http://localhost:9000/x", "http://localhost:9000"),
-        ("http://[::1]:80", "http://[::1]:80"),
+        ("http://[::1]:80", "http://[::1]"),  # the default port is dropped: one spelling
     ],
 )
 def test_base_url_normalised(url: str, origin: str) -> None:
