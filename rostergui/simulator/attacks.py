@@ -10,7 +10,9 @@ normally give, and the attack rewrites it or replaces it. Every attack has a nam
 Unlike a fault, an attack stays until ``clear_faults`` unless ``times`` is given: a hostile
 server stays hostile, retries included.
 
-The categories:
+This module names the attacks and reads them from the command line; they are built in
+:mod:`.hostile_rosters` (paging, member) and :mod:`.hostile_bodies` (body, size, time,
+secret) from the parts in :mod:`.attack_kit`. The categories:
 
 * ``paging``: a ``next`` that is present but unusable, a missing or wrong ``members``, endless
   paging with fresh huge links, and paging loops.
