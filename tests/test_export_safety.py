@@ -11,7 +11,7 @@ import os
 import socket
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -447,9 +447,9 @@ def test_dialog_asks_before_replacing_a_typed_path(
 
     asked: list[Path] = []
 
-    def confirm(_parent: Any, path: Path) -> bool:
+    def confirm(_parent: Any, path: Path, reply: Callable[[bool], None]) -> None:
         asked.append(path)
-        return answer
+        reply(answer)
 
     monkeypatch.setattr(export_dialog, "confirm_replace", confirm)
     existing = tmp_path / "bio.csv"
@@ -472,31 +472,24 @@ def test_dialog_asks_before_replacing_a_typed_path(
 def test_dialog_does_not_ask_twice_for_a_file_the_browser_confirmed(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from PySide6.QtWidgets import QDialog
+    from PySide6.QtWidgets import QDialog, QFileDialog
 
     from rostergui.ui import export_dialog
 
     existing = tmp_path / "bio.csv"
     existing.write_text("old\n", encoding="utf-8")
 
-    class Browser:
-        def exec(self) -> int:
-            return QDialog.DialogCode.Accepted.value
-
-        def selectedFiles(self) -> list[str]:
-            return [str(existing)]
-
-        def deleteLater(self) -> None:
-            pass
-
-    def refuse(_parent: Any, _path: Path) -> bool:
+    def refuse(_parent: Any, _path: Path, _reply: Callable[[bool], None]) -> None:
         raise AssertionError("asked again")
 
     monkeypatch.setattr(export_dialog, "confirm_replace", refuse)
     dialog = export_dialog.ExportDialog("Bio", 3, 5, folder=tmp_path)
     qtbot.addWidget(dialog)
-    monkeypatch.setattr(dialog, "file_dialog", Browser)
-    dialog._browse()
+    dialog._browse()  # opens without waiting: nothing nests an event loop
+    browser = dialog.findChild(QFileDialog)
+    assert browser is not None and browser.isVisible()
+    browser.fileSelected.emit(str(existing))  # what the browser sends once its question passed
+    browser.reject()
     assert dialog.path_edit.text() == str(existing)
     dialog.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted

@@ -108,27 +108,28 @@ class ExportDialog(QDialog):
         return dialog
 
     def _browse(self) -> None:
+        """Open the file browser window-modal; its choice arrives by ``fileSelected``."""
         dialog = self.file_dialog()
-        try:
-            if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.selectedFiles():
-                return
-            path = dialog.selectedFiles()[0]
-        finally:
-            dialog.deleteLater()
+        dialog.fileSelected.connect(self.browsed)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def browsed(self, path: str) -> None:
+        """The file browser's choice, which its own overwrite question already covered."""
         self.path_edit.setText(path)
         self._confirmed = Path(path).expanduser()
 
     def accept(self) -> None:
         choice = self.choice()
-        if choice is not None and not self._may_write(choice.path):
+        if choice is None or choice.path == self._confirmed or not os.path.isfile(choice.path):
+            super().accept()
             return
-        super().accept()
+        # An existing file the browser did not confirm: ask, and accept on the answer.
+        confirm_replace(self, choice.path, self._replace_answered)
 
-    def _may_write(self, path: Path) -> bool:
-        """Ask before replacing a file the file browser has not confirmed already."""
-        if path == self._confirmed or not os.path.isfile(path):
-            return True
-        return confirm_replace(self, path)
+    def _replace_answered(self, replace: bool) -> None:
+        if replace:
+            super().accept()
 
     def choice(self) -> ExportChoice | None:
         text = self.path_edit.text().strip()
@@ -140,16 +141,21 @@ class ExportDialog(QDialog):
         return ExportChoice(path, self.whole_radio.isChecked())
 
 
-def confirm_replace(parent: QWidget | None, path: Path) -> bool:
-    """Whether to replace an existing file. Tests replace this function."""
-    answer = QMessageBox.question(
-        parent,
+def confirm_replace(parent: QWidget, path: Path, answer: Callable[[bool], None]) -> QMessageBox:
+    """Ask, window-modal, whether to replace an existing file; ``answer(replace)`` runs with
+    the choice. Tests replace this function."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
         "Replace file?",
         f"{path.name} already exists in {path.parent}. Replace it?",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
+        parent,
     )
-    return answer == QMessageBox.StandardButton.Yes
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.finished.connect(lambda result: answer(result == QMessageBox.StandardButton.Yes.value))
+    box.open()
+    return box
 
 
 def ask_export(
