@@ -8,6 +8,7 @@ the same way from a checkout, an installed wheel and a frozen bundle.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
@@ -22,6 +23,7 @@ _PAPER = "#ffffff"  # placeholder fill for "holes" in line icons
 #: Every icon is rendered at these sizes before the window first shows, so only the sizes the
 #: styles draw: 16 px (menus, buttons, tabs), 24 or 32 px (toolbars). Others are scaled.
 _SIZES = (16, 24, 32)
+_PLACEHOLDERS = re.compile(f"{_INK}|{_PAPER}", re.IGNORECASE)
 _cache: dict[tuple[str, str, str], QIcon] = {}
 
 
@@ -45,6 +47,16 @@ def _render(renderer: QSvgRenderer, size: int, ratio: float) -> QPixmap:
     return pixmap
 
 
+def tint(svg: str, ink: str, paper: str) -> str:
+    """``svg`` with the placeholder stroke drawn in ``ink`` and its holes in ``paper``.
+
+    One pass over the text: replacing one placeholder after the other would turn a white
+    ``ink`` (Windows dark mode, Fusion dark) into ``paper`` as well, and the icon would vanish.
+    """
+    colours = {_INK: ink, _PAPER: paper}
+    return _PLACEHOLDERS.sub(lambda match: colours[match.group(0).lower()], svg)
+
+
 def icon(name: str, color: QColor | None = None) -> QIcon:
     """The named icon, tinted with ``color`` (default: the palette's button text)."""
     palette = _palette()
@@ -59,7 +71,7 @@ def icon(name: str, color: QColor | None = None) -> QIcon:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return QIcon()
-    svg = text.replace(_INK, ink).replace(_PAPER, paper).encode()
+    svg = tint(text, ink, paper).encode()
     app = QGuiApplication.instance()
     ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
     renderer = QSvgRenderer(QByteArray(svg))
