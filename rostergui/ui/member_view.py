@@ -3,14 +3,17 @@
 The roster of the selected course is loaded once with every status (a worker builds the rows,
 folds their search text and puts them in the table's sort order), then filtered by text, role
 and status entirely in memory, so
-switching "active" to "all" never goes back to the database. Filters, column widths and the sort
-are remembered between sessions.
+switching "active" to "all" never goes back to the database. The role and status filters, column
+widths and the sort are remembered between sessions; the filter text belongs to one course and
+one session, so no course opens looking empty. When the filters hide every row the table says
+so, with the one click that shows them again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
@@ -35,6 +38,7 @@ from rostergui.core.service import RosterService
 from rostergui.core.states import StatusFilter
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui import settings as opts
+from rostergui.ui import wording
 from rostergui.ui.member_model import MemberTableModel, cell_text
 from rostergui.ui.operation import Operations
 from rostergui.ui.roster_index import Column, Filters, PreparedRoster, SortOrder, release
@@ -186,7 +190,11 @@ class MemberPanel(QWidget):
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message_button = QPushButton("Sync now", self)
-        self.message_button.clicked.connect(self.syncRequested)
+        self.message_button.clicked.connect(self._message_clicked)
+        #: What the message page's button does now.
+        self._message_action: Callable[[], None] = self.syncRequested.emit
+        #: The message page says the filters hide every row.
+        self.filters_hide_all = False
         message_page = QWidget(self)
         message_layout = QVBoxLayout(message_page)
         message_layout.addStretch(1)
@@ -225,7 +233,6 @@ class MemberPanel(QWidget):
         state = s.get_bytes(HEADER_KEY)
         if state is not None:
             header.restoreState(state)
-        self.filter_edit.setText(s.get(opts.FILTER_TEXT))
         self._select_data(self.role_combo, s.get(opts.FILTER_ROLE))
         self._select_data(self.status_combo, s.get(opts.FILTER_STATUS))
         sort_column = s.get(opts.SORT_COLUMN)
@@ -242,7 +249,7 @@ class MemberPanel(QWidget):
         header = self.table.horizontalHeader()
         s.set_bytes(HEADER_KEY, header.saveState())
         f = self.current_filters()
-        s.set(opts.FILTER_TEXT, f.text)
+        s.store.remove(opts.FILTER_TEXT.key)  # older versions kept it; it hid whole rosters
         s.set(opts.FILTER_ROLE, f.role)
         s.set(opts.FILTER_STATUS, f.status)
         s.set(opts.SORT_COLUMN, header.sortIndicatorSection())
@@ -264,6 +271,61 @@ class MemberPanel(QWidget):
 
     def apply_filters(self) -> None:
         self.model.set_filters(self.current_filters())
+        self._show_hidden_rows()
+
+    def clear_filters(self) -> None:
+        """Show every member again: no text, every role, and the status that has members."""
+        self._set_filters(Filters(text="", role="", status=self._status_with_rows(Filters())))
+
+    def _set_filters(self, filters: Filters) -> None:
+        for widget in (self.filter_edit, self.role_combo, self.status_combo):
+            widget.blockSignals(True)
+        self.filter_edit.setText(filters.text)
+        self._select_data(self.role_combo, filters.role)
+        self._select_data(self.status_combo, str(filters.status))
+        for widget in (self.filter_edit, self.role_combo, self.status_combo):
+            widget.blockSignals(False)
+        self.apply_filters()
+
+    def _status_with_rows(self, filters: Filters) -> StatusFilter:
+        index = self.model.index_
+        if index.count_matching(replace(filters, status=StatusFilter.ACTIVE)):
+            return StatusFilter.ACTIVE
+        return StatusFilter.ALL
+
+    def _show_hidden_rows(self) -> None:
+        """The table, or what the filters hide when they hide every row (and the one click that
+        shows them)."""
+        if self.course_name is None or self.loading or self.model.total == 0:
+            return
+        if self.model.rowCount() > 0:
+            self.filters_hide_all = False
+            self.stack.setCurrentWidget(self.table)
+            return
+        filters = self.current_filters()
+        count = self.model.index_.count_matching
+        if filters.status != StatusFilter.ALL:
+            others = count(replace(filters, status=StatusFilter.ALL))
+            if others:
+                kind = "inactive" if filters.status == StatusFilter.ACTIVE else "active"
+                text = wording.hidden_by_status(others, kind, filters.text)
+                shown = replace(filters, status=StatusFilter.ALL)
+                self._message(text, f"Show {kind}", lambda: self._set_filters(shown))
+                return
+        self._message(
+            wording.hidden_by_filters(filters.text, filters.role),
+            "Clear filters",
+            self.clear_filters,
+        )
+
+    def _message(self, text: str, button: str, action: Callable[[], None]) -> None:
+        self.show_message(text, button=True)
+        self.message_button.setText(button)
+        self._message_action = action
+        self.filters_hide_all = True
+
+    def _message_clicked(self) -> None:
+        self._message_action()
 
     def flush_filters(self) -> None:
         self._throttle.flush()
@@ -288,6 +350,9 @@ class MemberPanel(QWidget):
         same = name == self.course_name
         self.course_name = name
         self._generation += 1
+        if not same and self.filter_edit.text():
+            # The text was typed for another course's members: it must not hide this one's.
+            self._set_filters(replace(self.current_filters(), text=""))
         if name is None:
             self.loading = False
             self.model.clear()
@@ -321,6 +386,7 @@ class MemberPanel(QWidget):
         if roster.rows:
             self.stack.setCurrentWidget(self.table)
             self._reselect(selected)
+            self._show_hidden_rows()
         else:
             self.show_message(
                 "No members are stored for this course yet.\nSync it to fetch its roster.",
@@ -342,6 +408,9 @@ class MemberPanel(QWidget):
         crash.report_bug(exc, self)
 
     def show_message(self, text: str, *, button: bool) -> None:
+        self.filters_hide_all = False
+        self.message_button.setText("Sync now")
+        self._message_action = self.syncRequested.emit
         self.message.setText(text)
         self.message_button.setVisible(button)
         self.stack.setCurrentIndex(1)

@@ -252,6 +252,23 @@ class RosterIndex:
         self.shown = candidates
         self._query = query
 
+    def count_matching(self, filters: Filters) -> int:
+        """How many rows ``filters`` would show, leaving what is shown alone (one pass; used to
+        say what the filters hide when they hide every row)."""
+        roles, active, hay = self.roster.roles, self.roster.active, self.roster.haystacks
+        words = SearchQuery(filters.text).words
+        count = 0
+        for i in range(len(self.roster.rows)):
+            if filters.status == StatusFilter.ACTIVE and not active[i]:
+                continue
+            if filters.status == StatusFilter.INACTIVE and active[i]:
+                continue
+            if filters.role and roles[i] != filters.role:
+                continue
+            if all(word in hay[i] for word in words):
+                count += 1
+        return count
+
     # --- reading ---------------------------------------------------------------------------
 
     def row(self, position: int) -> MemberRow:

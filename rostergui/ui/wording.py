@@ -96,6 +96,30 @@ def schedule_changed(minutes: int) -> str:
     )
 
 
+# --- the member table -------------------------------------------------------------------------
+
+
+def hidden_by_status(count: int, kind: str, text: str) -> str:
+    """The table's message when the status filter hides every row ``text`` matches; ``kind``
+    is the status it hides ("inactive" or "active")."""
+    shown = "active" if kind == "inactive" else "inactive"
+    who = (
+        f"{count:,} {kind} member{'' if count == 1 else 's'} {'matches' if count == 1 else 'match'}"
+    )
+    if text.strip():
+        return f"No {shown} members match “{text.strip()}”.\n{who}."
+    return f"No {shown} members are shown.\n{who} the other filters."
+
+
+def hidden_by_filters(text: str, role: str) -> str:
+    """The table's message when the text or role filter hides every member."""
+    if text.strip() and role:
+        return f"No {role} members match “{text.strip()}”."
+    if text.strip():
+        return f"No members match “{text.strip()}”."
+    return f"No {role or ''} members are shown with these filters.".replace("  ", " ")
+
+
 # --- the message bar --------------------------------------------------------------------------
 
 
