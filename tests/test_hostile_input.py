@@ -662,3 +662,22 @@ def test_an_untrusted_certificate_is_named_and_not_retried(tmp_path: Path) -> No
         thread.join()
         listener.close()
     assert len(handshakes) == 1
+
+
+@pytest.mark.parametrize("role", [M + "Learner\n", M + "Learner\x1b[2J", "x" * 256])
+def test_a_role_that_cannot_be_stored_fails_a_plain_page_too(
+    service: RosterService, sim: Simulator, role: str
+) -> None:
+    # Plain pages check roles once per distinct role list, after the last page.
+    name = synced_course(service, sim)
+    before = stored(service, name)
+    roster = [
+        {"userId": f"u{i}", "givenName": "G", "familyName": "F", "roles": [M + "Learner"]}
+        for i in range(3)
+    ]
+    roster.append({"userId": "odd", "givenName": "G", "familyName": "F", "roles": [role]})
+    sim.replace_roster("canvas-bio", roster)
+    result = service.sync(name)
+    assert not result.ok and result.error_kind == "malformed", result.error
+    assert "role" in (result.error or "") and (result.error or "").isprintable()
+    assert stored(service, name) == before

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -223,19 +223,13 @@ def parse_member(raw: Any, where: str, number: int | None = None) -> Member:
         roles = []
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise _malformed("member roles that are not a list of text", where, number)
-    if len(roles) > MAX_ROLES or any(len(r) > MAX_ROLE_LENGTH for r in roles):
-        raise _malformed(
-            f"a member with more than {MAX_ROLES} roles or a role longer than "
-            f"{MAX_ROLE_LENGTH} characters",
-            where,
-            number,
-        )
+    if len(roles) > MAX_ROLES:
+        raise _malformed(f"a member with more than {MAX_ROLES} roles", where, number)
     for role in roles:
         _exact_text(role, "a role", where, number)
-        if not role.isprintable():
-            # Roles are URIs or words; a control character in one is no role, and the stored
-            # role list is one role per line.
-            raise _malformed("a role containing control characters", where, number)
+    problem = role_problem(roles)
+    if problem is not None:
+        raise _malformed(problem, where, number)
     return Member(
         user_id,
         tuple(roles),
@@ -247,15 +241,31 @@ def parse_member(raw: Any, where: str, number: int | None = None) -> Member:
     )
 
 
+def role_problem(roles: Sequence[str]) -> str | None:
+    """Why a role list cannot be stored as it is, or None.
+
+    Roles are URIs or words: a control character in one is no role (and the stored role list
+    is one role per line), and none is longer than ``MAX_ROLE_LENGTH``. Checked per member for
+    pages that are normalised, and once per distinct role list for plain pages
+    (:meth:`~rostergui.core.staging.StagedRoster.finish`), where a roster of 100,000 repeats a
+    handful of lists."""
+    for role in roles:
+        if len(role) > MAX_ROLE_LENGTH:
+            return f"a role longer than {MAX_ROLE_LENGTH} characters"
+        if not role.isprintable():
+            return "a role containing control characters"
+    return None
+
+
 def plain_members(members: list[Any]) -> bool:
     """True when every member has the shape nearly every LMS sends, which needs no
     normalising: an object with camelCase text ``userId`` (at most ``MAX_ID_LENGTH``
     characters), ``givenName`` and ``familyName``, text or missing ``name`` and ``email``, a
-    list of at most ``MAX_ROLES`` printable role strings of at most ``MAX_ROLE_LENGTH``
-    characters and a status spelled as LTI does, or none. For such a member
-    :func:`parse_member` returns the fields unchanged (a missing status is Active), provided its
-    text holds no NUL and is valid Unicode: the caller knows that of the whole body
-    (:func:`parse_page`).
+    list of at most ``MAX_ROLES`` role strings and a status spelled as LTI does, or none. For
+    such a member :func:`parse_member` returns the fields unchanged (a missing status is
+    Active), provided its text holds no NUL and is valid Unicode (the caller knows that of the
+    whole body, :func:`parse_page`) and its roles pass :func:`role_problem` (checked once per
+    distinct role list when the roster is complete).
 
     One loop over the page rather than a call per member: it runs for every member of every
     roster, on the thread that fetches.
@@ -280,7 +290,7 @@ def plain_members(members: list[Any]) -> bool:
         ):
             return False
         for role in roles:
-            if type(role) is not str or len(role) > MAX_ROLE_LENGTH or not role.isprintable():
+            if type(role) is not str:
                 return False
     return True
 

@@ -33,8 +33,9 @@ import orjson
 from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, Text
 from sqlalchemy.exc import DBAPIError
 
+from rostergui.core import errors
 from rostergui.core.diff import DroppedMember, RosterDiff
-from rostergui.core.nrps import RosterPage
+from rostergui.core.nrps import RosterPage, role_problem
 from rostergui.core.roles import RoleMapping
 from rostergui.core.states import MemberStatus
 from rostergui.core.store import bulk
@@ -241,6 +242,18 @@ class StagedRoster:
         rows = []
         for (roles_json,) in role_lists.all():
             roles = tuple(orjson.loads(roles_json))
+            problem = role_problem(roles)
+            if problem is not None:
+                raise errors.MalformedResponseError(
+                    f"LTIAAS returned {problem} ({_shown_roles(roles)}); nothing was changed "
+                    "— try again later or contact LTIAAS support"
+                )
             mapped = self.mapping.map(roles)
             rows.append((roles_json, "\n".join(roles), mapped.role.value, mapped.test_user))
         bulk.insert_rows(self.conn, ROLE_MAP, tuple(c.name for c in ROLE_MAP.columns), rows)
+
+
+def _shown_roles(roles: tuple[str, ...]) -> str:
+    """The first role that cannot be stored, short and escaped, for the error message."""
+    shown = next(r for r in roles if role_problem((r,)) is not None)
+    return ascii(shown if len(shown) <= 60 else shown[:60] + "…")
