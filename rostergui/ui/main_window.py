@@ -20,9 +20,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtWidgets import (
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -98,6 +99,8 @@ class MainWindow(WindowFrame):
         self._pending_select: str | None = None
         #: Notes for the message bar that are shown until dismissed (the last run crashed…).
         self._notices: list[str] = []
+        #: The error kind of each course's last failed sync seen in this session.
+        self._error_kinds: dict[str, str] = {}
         self.setWindowTitle(f"{APP_NAME} — {title_note}" if title_note else APP_NAME)
         self.setWindowIcon(icons.app_icon())
 
@@ -106,6 +109,8 @@ class MainWindow(WindowFrame):
         self.course_view = CourseListView(self)
         self.course_view.setModel(self.course_model)
         self.course_view.set_placeholder(OPENING_TEXT)
+        self.course_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.course_view.customContextMenuRequested.connect(self._course_menu)
 
         self._build_layout()
         self._build_frame()
@@ -307,12 +312,14 @@ class MainWindow(WindowFrame):
         self._show_course_header()
         self._update_message_bar()
         self._update_actions()
+        self.member_panel.set_course(self.selected_course())
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         course = current.data(COURSE_ROLE) if current.isValid() else None
         name = course.name if course is not None else None
         if name == self.member_panel.course_name:
             return
+        self.member_panel.set_course(course)
         self.member_panel.show_course(name)
         self.pane.history_changed(name)
         self._show_course_header()
@@ -354,13 +361,15 @@ class MainWindow(WindowFrame):
             message = wording.notice(self._notices[0])
         else:
             held = self.sync.held.get(course.name) if course is not None else None
-            message = wording.course_message(course, held, self.course_model.now)
+            kind = self._error_kinds.get(course.name) if course is not None else None
+            message = wording.course_message(course, held, self.course_model.now, kind)
         name = course.name if course is not None else ""
         self.message_bar.show_bar_message(
             message,
             {
                 wording.BarAction.REVIEW: lambda: self._review(name),
                 wording.BarAction.TRY_AGAIN: self.sync_selected,
+                wording.BarAction.EDIT: self.edit_course,
                 wording.BarAction.DISMISS: self._dismiss_notice,
             },
         )
@@ -428,6 +437,10 @@ class MainWindow(WindowFrame):
         if self._closing:
             return
         self._show_progress(None)
+        if result.ok or result.error_kind is None:
+            self._error_kinds.pop(result.name, None)
+        else:
+            self._error_kinds[result.name] = result.error_kind
         selected = self.selected_name()
         if result.name == selected:
             if result.ok:
@@ -457,6 +470,39 @@ class MainWindow(WindowFrame):
     def _tick(self) -> None:
         self.course_model.tick()
         self._show_course_header()
+
+    def _course_menu(self, position: QPoint) -> None:
+        """The course list's context menu, opened with ``popup`` (which does not wait)."""
+        menu = self.build_course_menu(position)
+        if menu is not None:
+            menu.popup(self.course_view.viewport().mapToGlobal(position))
+
+    def build_course_menu(self, position: QPoint) -> QMenu | None:
+        """Select the course under ``position`` (viewport coordinates) and build the menu of
+        what can be done with it."""
+        index = self.course_view.indexAt(position)
+        if not index.isValid() or not self.attached:
+            return None
+        course = index.data(COURSE_ROLE)
+        if course is not None and course.name != self.selected_name():
+            self.select_course(course.name)
+        self._update_actions()
+        menu = QMenu(self.course_view)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for action in (
+            self.sync_action,
+            self.edit_action,
+            None,
+            self.history_action,
+            self.export_action,
+            None,
+            self.remove_action,
+        ):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        return menu
 
     # --- tabs ---------------------------------------------------------------------------------
 

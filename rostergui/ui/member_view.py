@@ -36,7 +36,7 @@ from rostergui.core import errors
 from rostergui.core.roles import ToolRole
 from rostergui.core.service import RosterService
 from rostergui.core.states import StatusFilter
-from rostergui.core.store.repo import MemberRow
+from rostergui.core.store.repo import Course, MemberRow
 from rostergui.ui import settings as opts
 from rostergui.ui import wording
 from rostergui.ui.member_model import MemberTableModel, cell_text
@@ -162,6 +162,8 @@ class MemberPanel(QWidget):
         self.runner = runner
         self.settings = settings
         self.course_name: str | None = None
+        #: The course as last listed (what an empty roster says depends on its state).
+        self.course: Course | None = None
         self._generation = 0
         self.loading = False
 
@@ -388,11 +390,21 @@ class MemberPanel(QWidget):
             self._reselect(selected)
             self._show_hidden_rows()
         else:
-            self.show_message(
-                "No members are stored for this course yet.\nSync it to fetch its roster.",
-                button=True,
-            )
+            text, button = wording.empty_roster(self.course)
+            self.show_message(text, button=button)
         self.loaded.emit(name)
+
+    def set_course(self, course: Course | None) -> None:
+        """The selected course as listed now; an empty roster page follows its state."""
+        self.course = course
+        if (
+            course is not None
+            and course.name == self.course_name
+            and not self.loading
+            and self.model.total == 0
+        ):
+            text, button = wording.empty_roster(course)
+            self.show_message(text, button=button)
 
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:

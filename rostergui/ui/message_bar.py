@@ -62,9 +62,7 @@ class MessageBar(QFrame):
         if message is None:
             self.clear()
             return
-        actions = (
-            [] if message.action is None else [(message.action.value, callbacks[message.action])]
-        )
+        actions = [(action.value, callbacks[action]) for action in message.actions]
         self.show_message(message.text, message.tone, actions)
 
     def clear(self) -> None:

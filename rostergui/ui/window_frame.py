@@ -52,7 +52,10 @@ class WindowFrame(QMainWindow):
             "&Add course…", "add", [key(key.StandardKey.New)], "Add a course from LTIAAS"
         )
         self.edit_action = self._action(
-            "&Edit course…", None, None, "Rename the selected course or give it new keys"
+            "&Edit course…",
+            "edit",
+            [key("F2")],
+            "Rename the selected course or give it new keys",
         )
         self.remove_action = self._action(
             "&Remove course…", "remove", None, "Remove the selected course"
@@ -122,6 +125,7 @@ class WindowFrame(QMainWindow):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (
             self.add_action,
+            self.edit_action,
             self.remove_action,
             None,
             self.sync_action,

@@ -129,6 +129,13 @@ class BarAction(StrEnum):
     REVIEW = "Review…"
     DISMISS = "Dismiss"
     TRY_AGAIN = "Try again"
+    EDIT = "Edit course…"
+
+
+#: Error kinds that new or re-entered keys fix (Edit course…).
+KEY_KINDS = frozenset({"auth", "secret_missing", "no_keyring", "no_roster_service"})
+#: Error kinds that pass by themselves (Try again).
+NETWORK_KINDS = frozenset({"unreachable", "timeout", "upstream", "rate_limited"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +143,12 @@ class BarMessage:
     text: str
     tone: Tone
     action: BarAction | None = None
+    #: A second button, after ``action``, when either may be the fix.
+    also: BarAction | None = None
+
+    @property
+    def actions(self) -> tuple[BarAction, ...]:
+        return tuple(a for a in (self.action, self.also) if a is not None)
 
 
 def notice(text: str) -> BarMessage:
@@ -143,11 +156,22 @@ def notice(text: str) -> BarMessage:
     return BarMessage(text, Tone.FAILED, BarAction.DISMISS)
 
 
+_NO_ROSTER_SERVICE = (
+    "LTIAAS reported that the roster service (Names and Roles) is not available for this "
+    "course. Enable it in the LMS's tool settings, launch the tool from the course again, "
+    "and give the course the new launch token with Edit course…."
+)
+
+
 def course_message(
-    course: Course | None, held: SyncResult | None, now: datetime
+    course: Course | None,
+    held: SyncResult | None,
+    now: datetime,
+    error_kind: str | None = None,
 ) -> BarMessage | None:
     """What the message bar says about the selected ``course`` (None: the bar is hidden).
-    ``held`` is the course's held sync awaiting review, if any."""
+    ``held`` is the course's held sync awaiting review, if any; ``error_kind`` the kind of its
+    last failure when this session saw it (it decides which button fixes it)."""
     if course is None:
         return None
     if held is not None:
@@ -171,15 +195,34 @@ def course_message(
             if course.last_synced_at
             else "No roster has been stored yet."
         )
-        reason = html(course.last_error or "No reason was recorded.")
+        if course.roster_available is False or error_kind == "no_roster_service":
+            reason = html(_NO_ROSTER_SERVICE)
+            error_kind = "no_roster_service"
+        else:
+            reason = html(course.last_error or "No reason was recorded.")
+        if error_kind in KEY_KINDS:
+            action, also = BarAction.EDIT, None
+            if error_kind != "no_roster_service":
+                reason += " Check the course's keys (Edit course…)."
+        elif error_kind in NETWORK_KINDS:
+            action, also = BarAction.TRY_AGAIN, None
+        else:  # not seen this session: either may be the fix
+            action, also = BarAction.TRY_AGAIN, BarAction.EDIT
         return BarMessage(
-            f"<b>The last sync failed.</b> {reason}<br>{kept}", Tone.FAILED, BarAction.TRY_AGAIN
+            f"<b>The last sync failed.</b> {reason}<br>{kept}", Tone.FAILED, action, also
         )
     if course.roster_available is False:
-        return BarMessage(
-            "LTIAAS reported that the roster service (Names and Roles) is not available "
-            "for this course; enable it in the LMS's tool settings and add the course "
-            "again from a fresh launch.",
-            Tone.HELD,
-        )
+        return BarMessage(_NO_ROSTER_SERVICE, Tone.HELD, BarAction.EDIT)
     return None
+
+
+def empty_roster(course: Course | None) -> tuple[str, bool]:
+    """What the member table says when ``course`` has no members stored, and whether it offers
+    "Sync now" (not when the last sync failed: the message bar carries the fix)."""
+    if course is not None and course.last_status == CourseStatus.FAILED:
+        if course.last_synced_at is None:
+            return "No roster is stored yet: the first sync failed (the reason is above).", False
+        return "The last good sync stored no members; the latest sync failed.", False
+    if course is not None and course.last_synced_at is not None:
+        return "The last sync found no members in this course.", True
+    return "No members are stored for this course yet.\nSync it to fetch its roster.", True

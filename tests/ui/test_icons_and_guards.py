@@ -25,6 +25,7 @@ NAMES = (
     "members",
     "about",
     "test-user",
+    "edit",
 )
 
 

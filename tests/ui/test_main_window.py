@@ -147,7 +147,7 @@ def test_failed_sync_badge_and_message_bar(
     qtbot.waitUntil(window.message_bar.isVisible, timeout=5000)
     assert "refused" in window.message_bar.text
     assert "No roster has been stored yet" in window.message_bar.text
-    assert [b.text() for b in window.message_bar.buttons] == ["Try again"]
+    assert [b.text() for b in window.message_bar.buttons] == ["Edit course…"]
     tip = window.course_model.index(window.course_model.row_of("Revoked")).data(
         Qt.ItemDataRole.ToolTipRole
     )
@@ -155,10 +155,10 @@ def test_failed_sync_badge_and_message_bar(
 
     window.select_course("Art")
     qtbot.waitUntil(lambda: "not available" in window.message_bar.text, timeout=5000)
-    # "Try again" runs the sync again (and it fails again, recorded once more).
-    with qtbot.waitSignal(window.sync.finished, timeout=10_000) as finished:
-        window.message_bar.buttons[0].click()
-    assert not finished.args[0].ok
+    assert "re-add" not in window.message_bar.text
+    assert [b.text() for b in window.message_bar.buttons] == ["Edit course…"]
+    # The roster-service failure is fixed with a new launch token, not by trying again.
+    window.sync_action.trigger()
     wait_idle(qtbot, window)
     assert len(service.history("Art")) == 2
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from conftest import add_course, wait_idle
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from pytestqt.qtbot import QtBot
 
 from rostergui.core.service import RosterService
-from rostergui.simulator import Simulator
+from rostergui.simulator import Fault, Simulator
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.settings import Settings
 
@@ -71,3 +73,55 @@ def test_filter_text_stays_with_its_course_and_session(
 
     again = make_window()
     assert again.member_panel.filter_edit.text() == ""
+
+
+def test_failed_sync_bar_offers_the_fix_and_the_list_has_a_menu(
+    qtbot: QtBot, service: RosterService, sim: Simulator, make_window: MakeWindow
+) -> None:
+    add_course(service, sim, "canvas-bio", "Revoked")
+    add_course(service, sim, "bb-history", "Flaky")
+    service.secrets.set_course_secret(service.course("Revoked").uid, "service_key", "revoked")
+    window = make_window()
+    opened: list[str] = []
+    window.course_actions.edit_course = lambda course: opened.append(course.name)  # type: ignore[method-assign]
+
+    # A refused key: the bar's one button opens Edit course on that course.
+    window.select_course("Revoked")
+    window.sync_selected()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: "refused" in window.message_bar.text, timeout=5000)
+    assert "re-add" not in window.message_bar.text
+    assert [b.text() for b in window.message_bar.buttons] == ["Edit course…"]
+    window.message_bar.buttons[0].click()
+    assert opened == ["Revoked"]
+    # The body agrees with the bar: no "Sync it to fetch its roster" under a failed first sync.
+    panel = window.member_panel
+    qtbot.waitUntil(lambda: not panel.loading, timeout=5000)
+    assert "first sync failed" in panel.message.text()
+    assert not panel.message_button.isVisibleTo(panel)
+
+    # A server that keeps failing: the fix is to try again.
+    sim.inject(Fault("server_error", course="bb-history", times=None))
+    window.select_course("Flaky")
+    window.sync_selected()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: "failed" in window.message_bar.text, timeout=5000)
+    assert [b.text() for b in window.message_bar.buttons] == ["Try again"]
+    sim.clear_faults()
+    with qtbot.waitSignal(window.sync.finished, timeout=10_000) as finished:
+        window.message_bar.buttons[0].click()
+    assert finished.args[0].ok
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: not window.message_bar.isVisible(), timeout=5000)
+
+    # Edit course has a shortcut and a toolbar button; the course list has a context menu.
+    assert QKeySequence("F2") in window.edit_action.shortcuts()
+    assert window.edit_action in window.toolbar.actions()
+    view = window.course_view
+    rect = view.visualRect(window.course_model.index(window.course_model.row_of("Revoked")))
+    assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    menu = window.build_course_menu(rect.center())
+    assert menu is not None and window.selected_name() == "Revoked"
+    texts = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+    assert texts == ["Sync now", "Edit course…", "History", "Export…", "Remove course…"]
+    menu.close()

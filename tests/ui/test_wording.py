@@ -85,7 +85,8 @@ def test_message_bar_rules_in_order() -> None:
     assert message is not None and message.tone is Tone.MUTED and message.action is None
 
     message = wording.course_message(course(last_status="failed", last_error="<x> & y"), None, NOW)
-    assert message is not None and message.action is BarAction.TRY_AGAIN
+    assert message is not None  # the kind was not seen in this session: either may fix it
+    assert message.actions == (BarAction.TRY_AGAIN, BarAction.EDIT)
     assert "&lt;x&gt; &amp; y" in message.text and "No roster has been stored yet." in message.text
 
     synced = course(last_status="failed", last_error=None, last_synced_at=NOW - timedelta(hours=2))
@@ -95,8 +96,36 @@ def test_message_bar_rules_in_order() -> None:
     assert "from the last good sync (synced 2 h ago)" in message.text
 
     message = wording.course_message(course(roster_available=False), None, NOW)
-    assert message is not None and message.tone is Tone.HELD and message.action is None
-    assert "Names and Roles" in message.text
+    assert message is not None and message.tone is Tone.HELD
+    assert message.actions == (BarAction.EDIT,)
+    assert "Names and Roles" in message.text and "add the course again" not in message.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "actions"),
+    [
+        ("auth", (BarAction.EDIT,)),
+        ("secret_missing", (BarAction.EDIT,)),
+        ("no_keyring", (BarAction.EDIT,)),
+        ("unreachable", (BarAction.TRY_AGAIN,)),
+        ("timeout", (BarAction.TRY_AGAIN,)),
+        ("upstream", (BarAction.TRY_AGAIN,)),
+        ("rate_limited", (BarAction.TRY_AGAIN,)),
+    ],
+)
+def test_failed_sync_offers_the_fix_for_its_kind(
+    kind: str, actions: tuple[BarAction, ...]
+) -> None:
+    failed = course(last_status="failed", last_error="It failed.")
+    message = wording.course_message(failed, None, NOW, kind)
+    assert message is not None and message.actions == actions
+
+
+def test_an_empty_roster_page_agrees_with_the_course_state() -> None:
+    text, button = wording.empty_roster(course(last_status="failed"))
+    assert "first sync failed" in text and not button
+    text, button = wording.empty_roster(course())
+    assert "Sync it to fetch its roster" in text and button
 
 
 def test_other_lines() -> None:
