@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -140,6 +140,30 @@ class MemberTable(QTableView):
             QGuiApplication.clipboard().setText(text + "\n")
 
 
+class FilterEdit(QLineEdit):
+    """The filter box: Esc clears the filter (and only reaches the window's Esc, which cancels
+    a sync, when there is nothing to clear)."""
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and self.text()
+        ):
+            event.accept()  # ours: the window's Esc shortcut does not fire
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 class MemberPanel(QWidget):
     """Filters + table + summary for one course at a time."""
 
@@ -169,7 +193,7 @@ class MemberPanel(QWidget):
 
         self.model = MemberTableModel(self)
         self.model.release = self._release_later
-        self.filter_edit = QLineEdit(self)
+        self.filter_edit = FilterEdit(self)
         self.filter_edit.setPlaceholderText("Filter by name, email or user id — words in any order")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter members")

@@ -160,3 +160,14 @@ class WindowFrame(QMainWindow):
         self.progress_bar.setVisible(name is not None)
         self.progress_label.setVisible(name is not None)
         self.progress_label.setText(f"Syncing {name}…" if name else "")
+        # The menu and the tooltip say which sync Esc stops; the toolbar keeps a short label.
+        cancel = self.cancel_action
+        cancel.setText(f"&Cancel sync of {name}" if name else "&Cancel sync")
+        cancel.setIconText("Cancel sync")
+        tip = (
+            f"Stop syncing {name}; its stored roster stays as it was"
+            if name
+            else "Stop syncing; the stored roster stays as it was"
+        )
+        cancel.setStatusTip(tip)
+        cancel.setToolTip(f"{tip} (Esc)")

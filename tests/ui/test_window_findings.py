@@ -125,3 +125,30 @@ def test_failed_sync_bar_offers_the_fix_and_the_list_has_a_menu(
     texts = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
     assert texts == ["Sync now", "Edit course…", "History", "Export…", "Remove course…"]
     menu.close()
+
+
+def test_escape_in_the_filter_box_clears_it_and_cancel_names_the_course(
+    qtbot: QtBot, sim: Simulator, bio_window: MainWindow
+) -> None:
+    window = bio_window
+    panel = window.member_panel
+    sim.latency = 0.3
+    window.sync_action.trigger()
+    assert window.sync.busy
+    assert "Biology 101" in window.cancel_action.text()
+    assert "Biology 101" in window.cancel_action.toolTip()
+    cancelled: list[bool] = []
+    window.sync.finished.connect(lambda result: cancelled.append(result.cancelled))
+
+    window.find_action.trigger()
+    qtbot.keyClicks(panel.filter_edit, "smith")
+    qtbot.keyClick(panel.filter_edit, Qt.Key.Key_Escape)
+    assert panel.filter_edit.text() == ""
+    assert window.sync.busy and not cancelled  # Esc cleared the filter, not the sync
+
+    # With nothing left to clear, Esc reaches the window and stops the sync.
+    with qtbot.waitSignal(window.sync.finished, timeout=10_000) as finished:
+        qtbot.keyClick(panel.filter_edit, Qt.Key.Key_Escape)
+    assert finished.args[0].cancelled
+    wait_idle(qtbot, window)
+    assert window.cancel_action.text().replace("&", "") == "Cancel sync"
