@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QLabel,
     QMenu,
@@ -61,8 +62,25 @@ GEOMETRY_KEY = "window/geometry"
 STATE_KEY = "window/state"
 SPLITTER_KEY = "window/splitter"
 HISTORY_SPLITTER_KEY = "window/history_splitter"
+#: The size of a first start, when it fits the screen.
+FIRST_SIZE = (1280, 800)
+#: Room left around the window's client area for a window manager's frame and title bar.
+FRAME_ALLOWANCE = QSize(16, 40)
 #: What the empty course list says until the courses are listed.
 OPENING_TEXT = "Opening your courses…"
+
+
+def fit_rect(window: QRect, available: QRect) -> QRect:
+    """``window`` made no larger than ``available`` (less room for a title bar and frame) and
+    moved inside it."""
+    width = min(window.width(), available.width() - FRAME_ALLOWANCE.width())
+    height = min(window.height(), available.height() - FRAME_ALLOWANCE.height())
+    left = min(max(window.x(), available.left()), available.right() + 1 - width)
+    top = max(
+        min(window.y(), available.bottom() + 1 - height - FRAME_ALLOWANCE.height()),
+        available.top() + FRAME_ALLOWANCE.height(),
+    )
+    return QRect(left, top, max(1, width), max(1, height))
 
 
 class MainWindow(WindowFrame):
@@ -220,13 +238,38 @@ class MainWindow(WindowFrame):
         s = self.settings
         geometry = s.get_bytes(GEOMETRY_KEY)
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            self.first_geometry()
+        else:
+            self.fit_to_screen()
         state = s.get_bytes(STATE_KEY)
         if state is not None:
             self.restoreState(state)
         splitter = s.get_bytes(SPLITTER_KEY)
         if splitter is not None:
             self.splitter.restoreState(splitter)
+
+    def first_geometry(self) -> None:
+        """A first start: :data:`FIRST_SIZE`, or the screen's available area if that is
+        smaller, centred on it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(*FIRST_SIZE)
+            return
+        available = screen.availableGeometry()
+        rect = fit_rect(QRect(available.topLeft(), QSize(*FIRST_SIZE)), available)
+        rect.moveCenter(available.center())
+        self.setGeometry(fit_rect(rect, available))
+
+    def fit_to_screen(self) -> None:
+        """Keep the window within its screen's available area: a geometry saved at another
+        scale, on a larger screen, or a first size larger than a small (or scaled) screen would
+        put the title bar and the edges out of reach."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        fitted = fit_rect(self.geometry(), screen.availableGeometry())
+        if fitted != self.geometry():
+            self.setGeometry(fitted)
 
     def save_state(self) -> None:
         """Remember the geometry; what belongs to the attached parts (and the last course, once

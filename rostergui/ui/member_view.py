@@ -57,6 +57,7 @@ _STATUS_CHOICES = (
     ("Inactive", StatusFilter.INACTIVE),
     ("All statuses", StatusFilter.ALL),
 )
+_DEFAULT_ORDER = (Column.NAME, Column.ROLE, Column.STATUS, Column.EMAIL, Column.USER_ID)
 _DEFAULT_WIDTHS = {
     Column.NAME: 185,
     Column.EMAIL: 205,
@@ -256,6 +257,9 @@ class MemberPanel(QWidget):
         header = self.table.horizontalHeader()
         for column, width in _DEFAULT_WIDTHS.items():
             header.resizeSection(column, width)
+        # Name, role and status first: they stay in view in a narrow window.
+        for position, column in enumerate(_DEFAULT_ORDER):
+            header.moveSection(header.visualIndex(column), position)
         state = s.get_bytes(HEADER_KEY)
         if state is not None:
             header.restoreState(state)

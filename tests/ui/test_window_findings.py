@@ -3,16 +3,24 @@ small or scaled screens."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from conftest import add_course, wait_idle
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from rostergui.core.service import RosterService
 from rostergui.simulator import Fault, Simulator
 from rostergui.ui.main_window import MainWindow
+from rostergui.ui.roster_index import Column
 from rostergui.ui.settings import Settings
 
 MakeWindow = Callable[..., MainWindow]
@@ -152,3 +160,110 @@ def test_escape_in_the_filter_box_clears_it_and_cancel_names_the_course(
     assert finished.args[0].cancelled
     wait_idle(qtbot, window)
     assert window.cancel_action.text().replace("&", "") == "Cancel sync"
+
+
+def _visible_columns(window: MainWindow) -> set[Column]:
+    table = window.member_panel.table
+    header = table.horizontalHeader()
+    width = table.viewport().width()
+    shown = set()
+    for column in Column:
+        if header.isSectionHidden(column):
+            continue
+        left = header.sectionViewportPosition(column)
+        if left >= 0 and left + min(header.sectionSize(column), 60) <= width:
+            shown.add(column)
+    return shown
+
+
+def test_a_small_window_keeps_every_action_and_the_key_columns(
+    qtbot: QtBot, bio_window: MainWindow
+) -> None:
+    window = bio_window
+    window.resize(900, 600)
+    qtbot.waitUntil(lambda: window.width() == 900 and window.height() == 600, timeout=3000)
+    assert window.minimumSizeHint().width() <= 900
+    toolbar = window.toolbar
+    extension = toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    overflow = extension is not None and extension.isVisible()
+    for action in toolbar.actions():
+        if action.isSeparator():
+            continue
+        button = toolbar.widgetForAction(action)
+        on_bar = button is not None and button.isVisible()
+        inside = button is not None and button.geometry().right() <= toolbar.width()
+        assert (on_bar and inside) or overflow, action.text()
+    assert {Column.NAME, Column.ROLE, Column.STATUS} <= _visible_columns(window)
+
+
+_SCALED_DRIVER = """
+import json, sys
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication
+from rostergui.ui.main_window import MainWindow
+from rostergui.ui.settings import Settings
+
+app = QApplication(sys.argv[:1])
+available = app.primaryScreen().availableGeometry()
+first = MainWindow()
+first.show()
+app.processEvents()
+seen = {"available": available.getRect(), "first": first.geometry().getRect()}
+# A geometry saved on a larger screen or at another scale.
+first.setGeometry(QRect(-300, -200, 2560, 1600))
+first.save_state()
+first.close()
+again = MainWindow(settings=Settings())
+again.show()
+app.processEvents()
+seen["restored"] = again.geometry().getRect()
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize(("scale", "screen"), [(2, (1600, 1000)), (1, (900, 600))])
+def test_first_and_restored_geometry_fit_the_screen(
+    tmp_path: Path, scale: int, screen: tuple[int, int]
+) -> None:
+    config = tmp_path / "screens.json"
+    config.write_text(
+        json.dumps(
+            {
+                "screens": [
+                    {
+                        "name": "test",
+                        "x": 0,
+                        "y": 0,
+                        "width": screen[0],
+                        "height": screen[1],
+                        "logicalDpi": 96,
+                        "logicalBaseDpi": 96,
+                        "dpr": 1,
+                    }
+                ]
+            }
+        )
+    )
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+        QT_SCALE_FACTOR=str(scale),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        LANG="C.UTF-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _SCALED_DRIVER],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    ax, ay, aw, ah = seen["available"]
+    assert (aw, ah) == (screen[0] // scale, screen[1] // scale)
+    for key in ("first", "restored"):
+        x, y, w, h = seen[key]
+        assert ax <= x and x + w <= ax + aw, (key, seen)
+        assert ay < y and y + h <= ay + ah, (key, seen)  # room for the title bar above
