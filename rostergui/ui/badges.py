@@ -132,9 +132,11 @@ def badge_for(
             return busy
     if course.last_status == CourseStatus.FAILED:
         tip = f"The last sync failed: {course.last_error or 'no reason recorded'}"
-        if course.last_synced_at is not None:
-            tip += f"\nThe stored roster is from the last good sync ({synced})."
-        return Badge("sync failed", Tone.FAILED, tip)
+        if course.last_synced_at is None:
+            return Badge("sync failed", Tone.FAILED, tip)
+        tip += f"\nThe stored roster is from the last good sync ({synced})."
+        # The age of what is stored still matters when the newest attempt failed.
+        return Badge(f"sync failed · {synced}", Tone.FAILED, tip)
     if course.last_synced_at is None:
         return Badge(
             "never synced",

@@ -87,10 +87,12 @@ def test_failed_has_the_reason_in_the_tooltip() -> None:
         NOW,
         DAY,
     )
-    assert badge.text == "sync failed"
+    assert badge.text == "sync failed · synced 3 h ago"  # how old the stored roster is
     assert badge.tone is Tone.FAILED
     assert "The API key was refused" in badge.tooltip
     assert "3 h ago" in badge.tooltip
+    first = badge_for(course(last_status="failed", last_error="x"), NOW, DAY)
+    assert first.text == "sync failed"  # nothing stored: no age to give
 
 
 def test_activity_overrides_the_stored_state() -> None:
