@@ -177,7 +177,7 @@ def show_error(parent: QWidget, title: str, text: str) -> QMessageBox:
     return box
 
 
-def show_about(parent: QWidget, service: RosterService | None) -> None:
+def show_about(parent: QWidget, service: RosterService | None) -> QMessageBox:
     box = QMessageBox(parent)
     box.setWindowTitle(f"About {APP_NAME}")
     box.setIconPixmap(icons.app_icon().pixmap(64, 64))
@@ -190,11 +190,12 @@ def show_about(parent: QWidget, service: RosterService | None) -> None:
         url = service.engine.url.render_as_string(hide_password=True)
         text += (
             f"<br><br>Database: {wording.html(url)}"
-            f"<br>Keyring: {wording.html(service.secrets.describe())}"
+            f"<br>Keyring: {wording.html(wording.keyring_name(service.secrets.describe()))}"
         )
     box.setInformativeText(text)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
+    return box
 
 
 def open_log_folder(service: RosterService | None) -> None:

@@ -119,7 +119,8 @@ class MainWindow(WindowFrame):
         self._notices: list[str] = []
         #: The error kind of each course's last failed sync seen in this session.
         self._error_kinds: dict[str, str] = {}
-        self.setWindowTitle(f"{APP_NAME} — {title_note}" if title_note else APP_NAME)
+        self._title_note = title_note
+        self._update_title()
         self.setWindowIcon(icons.app_icon())
 
         self.course_model = CourseListModel(self)
@@ -379,7 +380,14 @@ class MainWindow(WindowFrame):
         if course is not None:
             self.progress_label.setText(f"{name}: {self.course_model.badge(course).text}")
 
+    def _update_title(self, course: str | None = None) -> None:
+        """The selected course and the demo note; the platform adds the application's name
+        (its display name), so the title never says it twice."""
+        parts = [p for p in (course, self._title_note) if p]
+        self.setWindowTitle(" — ".join(parts) if parts else APP_NAME)
+
     def _show_course_header(self) -> None:
+        self._update_title(self.selected_name())
         if self.attached:
             self.pane.show_header(self.selected_course(), self.course_model.now)
 

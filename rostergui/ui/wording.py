@@ -96,6 +96,36 @@ def schedule_changed(minutes: int) -> str:
     )
 
 
+# --- the About box ----------------------------------------------------------------------------
+
+#: Keyring backends as an admin knows them, by the class path ``keyring`` reports.
+_KEYRING_NAMES = {
+    "keyring.backends.SecretService.Keyring": "GNOME Keyring (Secret Service)",
+    "keyring.backends.libsecret.Keyring": "GNOME Keyring (libsecret)",
+    "keyring.backends.kwallet.DBusKeyring": "KDE Wallet",
+    "keyring.backends.kwallet.DBusKeyringKWallet4": "KDE Wallet 4",
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
+    "keyring.backends.chainer.ChainerBackend": "the first keyring that answers (chained)",
+    "keyring.backends.fail.Keyring": "none (no keyring is available)",
+    "keyring.backends.null.Keyring": "none (secrets are not kept)",
+    "keyrings.alt.file.PlaintextKeyring": "a plain-text file (keyrings.alt)",
+    "keyrings.alt.file.EncryptedKeyring": "an encrypted file (keyrings.alt)",
+    "rostergui.core.secrets.MemoryKeyring": "in memory only (nothing is saved)",
+}
+
+
+def keyring_name(described: str) -> str:
+    """The keyring as a user would name it, from the class path the core describes it by."""
+    path, _, rest = described.partition(" ")
+    known = _KEYRING_NAMES.get(path)
+    if known is not None:
+        return f"{known} {rest}".strip()
+    if "." in path:
+        return f"{path.rsplit('.', 1)[-1]} ({path.rsplit('.', 1)[0]}) {rest}".strip()
+    return described
+
+
 # --- the member table -------------------------------------------------------------------------
 
 

@@ -17,8 +17,10 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
+from rostergui import APP_NAME
 from rostergui.core.service import RosterService
 from rostergui.simulator import Fault, Simulator
+from rostergui.ui import course_actions, wording
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.roster_index import Column
 from rostergui.ui.settings import Settings
@@ -267,3 +269,28 @@ def test_first_and_restored_geometry_fit_the_screen(
         x, y, w, h = seen[key]
         assert ax <= x and x + w <= ax + aw, (key, seen)
         assert ay < y and y + h <= ay + ah, (key, seen)  # room for the title bar above
+
+
+def test_about_names_the_keyring_and_the_title_does_not_repeat_the_product(
+    qtbot: QtBot, bio_window: MainWindow
+) -> None:
+    window = bio_window
+    box = course_actions.show_about(window, window.service)
+    text = box.informativeText()
+    assert "Keyring: in memory only" in text
+    assert "rostergui.core.secrets" not in text
+    box.close()
+    assert wording.keyring_name("keyring.backends.SecretService.Keyring") == (
+        "GNOME Keyring (Secret Service)"
+    )
+    assert wording.keyring_name("keyring.backends.Windows.WinVaultKeyring") == (
+        "Windows Credential Manager"
+    )
+    assert wording.keyring_name("acme.vault.Safe (cannot be loaded)") == (
+        "Safe (acme.vault) (cannot be loaded)"
+    )
+    # The platform appends the application's display name; the title itself names the course.
+    assert window.windowTitle() == "Biology 101"
+    demo = MainWindow(title_note="demo (simulated LTIAAS)")
+    qtbot.addWidget(demo)
+    assert APP_NAME not in demo.windowTitle() and "demo" in demo.windowTitle()
