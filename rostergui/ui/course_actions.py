@@ -104,14 +104,18 @@ class CourseActions:
 
         course_dialog.confirm_remove(window, course, answered)
 
-    def export_roster(self, course: Course) -> None:
+    def export_roster(self, course: Course, selection: list[MemberRow] | None = None) -> None:
+        """Export the rows in view or the whole course; with ``selection``, those rows stand
+        for the rows in view."""
         from rostergui.core import export
         from rostergui.ui import export_dialog
 
         window, service, name = self.window, self.service, course.name
         panel = window.member_panel
         panel.flush_filters()
-        shown_rows: list[MemberRow] = panel.model.shown_rows()
+        shown_rows: list[MemberRow] = (
+            selection if selection is not None else panel.model.shown_rows()
+        )
 
         def chosen(choice: ExportChoice) -> None:
             if window.closed:
@@ -128,7 +132,12 @@ class CourseActions:
             window.show_status(f"Exporting {name}…")
             window.runner.run(job, done, self._export_failed, name="export")
 
-        export_dialog.ask_export(window, name, len(shown_rows), panel.model.total, chosen)
+        if selection is not None:
+            export_dialog.ask_export(
+                window, name, len(shown_rows), panel.model.total, chosen, selected=True
+            )
+        else:
+            export_dialog.ask_export(window, name, len(shown_rows), panel.model.total, chosen)
 
     def _export_failed(self, exc: BaseException) -> None:
         if isinstance(exc, errors.RosterSyncError):

@@ -57,13 +57,19 @@ class ExportDialog(QDialog):
         *,
         folder: Path | None = None,
         today: date | None = None,
+        selected: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Export {course_name}")
         when = datetime.combine(today or date.today(), datetime.min.time())
         name = default_file_name(course_name, when)
-        self.view_radio = QRadioButton(f"Rows in view ({shown:,}, with the current filters)", self)
+        view = (
+            f"Selected rows ({shown:,})"
+            if selected
+            else f"Rows in view ({shown:,}, with the current filters)"
+        )
+        self.view_radio = QRadioButton(view, self)
         self.whole_radio = QRadioButton(f"Whole course, every status ({total:,} members)", self)
         self.view_radio.setChecked(True)
         self.path_edit = QLineEdit(str((folder or default_folder()) / name), self)
@@ -164,10 +170,12 @@ def ask_export(
     shown: int,
     total: int,
     answer: Callable[[ExportChoice], None],
+    *,
+    selected: bool = False,
 ) -> ExportDialog:
     """Ask what and where to export, window-modal; ``answer(choice)`` runs once the admin
     chose (nothing runs when cancelled). Tests replace this function."""
-    dialog = ExportDialog(course_name, shown, total, parent=parent)
+    dialog = ExportDialog(course_name, shown, total, selected=selected, parent=parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def accepted() -> None:

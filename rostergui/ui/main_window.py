@@ -225,6 +225,7 @@ class MainWindow(WindowFrame):
         self.course_view.selectionModel().currentChanged.connect(self._current_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.member_panel.syncRequested.connect(self.sync_selected)
+        self.member_panel.exportSelectionRequested.connect(self.export_selection)
         self.member_panel.loaded.connect(lambda _name: self._update_actions())
         self.sync.started.connect(self._sync_started)
         self.sync.finished.connect(self._sync_finished)
@@ -593,6 +594,14 @@ class MainWindow(WindowFrame):
         course = self.selected_course()
         if self.attached and course is not None and not self.member_panel.loading:
             self.course_actions.export_roster(course)
+
+    def export_selection(self) -> None:
+        """Export the selected members (the member table's context menu)."""
+        course = self.selected_course()
+        if self.attached and course is not None and not self.member_panel.loading:
+            rows = self.member_panel.table.selected_members()
+            if rows:
+                self.course_actions.export_roster(course, selection=rows)
 
     def open_settings(self) -> None:
         if self.attached:

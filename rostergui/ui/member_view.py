@@ -16,18 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,9 +34,16 @@ from rostergui.core.states import StatusFilter
 from rostergui.core.store.repo import Course, MemberRow
 from rostergui.ui import settings as opts
 from rostergui.ui import wording
-from rostergui.ui.member_model import MemberTableModel, cell_text
+from rostergui.ui.member_model import MemberTableModel
+from rostergui.ui.member_table import FilterEdit, MemberTable
 from rostergui.ui.operation import Operations
-from rostergui.ui.roster_index import Column, Filters, PreparedRoster, SortOrder, release
+from rostergui.ui.roster_index import (
+    Column,
+    Filters,
+    PreparedRoster,
+    SortOrder,
+    release,
+)
 from rostergui.ui.runtime import collection_paused, exempt_from_collection
 from rostergui.ui.settings import Settings
 from rostergui.ui.throttle import Throttle
@@ -86,90 +88,13 @@ def load_roster(fetch: Callable[[], Sequence[MemberRow]], sort: SortOrder) -> Pr
     return roster
 
 
-class MemberTable(QTableView):
-    """The table: fixed row heights (so 100,000 rows cost nothing to lay out) and Ctrl+C."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName("Members")
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setAlternatingRowColors(True)
-        self.setWordWrap(False)
-        self.setShowGrid(False)
-        self.setSortingEnabled(True)
-        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        vertical = self.verticalHeader()
-        vertical.hide()
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionsMovable(True)
-        header.setHighlightSections(False)
-        copy = QAction("Copy", self)
-        copy.setShortcut(QKeySequence.StandardKey.Copy)
-        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        copy.triggered.connect(self.copy_selection)
-        self.addAction(copy)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        self.copy_action = copy
-
-    def selected_text(self) -> str:
-        """Selected rows as tab-separated text (columns in their on-screen order)."""
-        model = self.model()
-        selection = self.selectionModel()
-        if not isinstance(model, MemberTableModel) or selection is None:
-            return ""
-        header = self.horizontalHeader()
-        columns = [
-            Column(header.logicalIndex(v))
-            for v in range(header.count())
-            if not header.isSectionHidden(header.logicalIndex(v))
-        ]
-        rows = sorted({i.row() for i in selection.selectedRows()})
-        lines = []
-        for r in rows:
-            member = model.member(r)
-            cells = (cell_text(member, c) for c in columns)
-            lines.append("\t".join(" ".join(c.split()) for c in cells))
-        return "\n".join(lines)
-
-    def copy_selection(self) -> None:
-        text = self.selected_text()
-        if text:
-            QGuiApplication.clipboard().setText(text + "\n")
-
-
-class FilterEdit(QLineEdit):
-    """The filter box: Esc clears the filter (and only reaches the window's Esc, which cancels
-    a sync, when there is nothing to clear)."""
-
-    def event(self, event: QEvent) -> bool:
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-            and event.modifiers() == Qt.KeyboardModifier.NoModifier
-            and self.text()
-        ):
-            event.accept()  # ours: the window's Esc shortcut does not fire
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape and self.text():
-            self.clear()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-
 class MemberPanel(QWidget):
     """Filters + table + summary for one course at a time."""
 
     #: The empty-roster page's "Sync now" button was pressed.
     syncRequested = Signal()
+    #: "Export selection…" was chosen in the table's menu.
+    exportSelectionRequested = Signal()
     #: A roster finished loading (course name).
     loaded = Signal(str)
     #: Loading failed; the message is for the user.
@@ -213,6 +138,7 @@ class MemberPanel(QWidget):
 
         self.table = MemberTable(self)
         self.table.setModel(self.model)
+        self.table.exportSelectionRequested.connect(self.exportSelectionRequested)
         self.message = QLabel(self)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)

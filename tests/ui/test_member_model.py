@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 from rostergui.core.filtering import SearchQuery
 from rostergui.core.store.repo import member_haystack
 from rostergui.ui.member_model import ROW_ROLE, MemberTableModel
-from rostergui.ui.member_view import MemberTable
-from rostergui.ui.roster_index import Column, Filters, PreparedRoster, RosterIndex
+from rostergui.ui.member_table import MemberTable
+from rostergui.ui.roster_index import COLUMN_TITLES, Column, Filters, PreparedRoster, RosterIndex
 
 
 @pytest.fixture(scope="module")
@@ -182,12 +182,26 @@ def test_copy_selected_rows_as_tab_separated_text(qtbot: QtBot, roster: Prepared
         selection.select(model.index(r, 0), flags)
     view.copy_action.trigger()
     lines = QGuiApplication.clipboard().text().splitlines()
-    assert len(lines) == 2
-    cells = lines[0].split("\t")
+    assert len(lines) == 3
+    assert lines[0].split("\t") == [COLUMN_TITLES[c] for c in Column]  # a header row first
+    cells = lines[1].split("\t")
     assert len(cells) == len(Column)
     assert cells[0] == model.member(0).display_name
     assert cells[2] == model.member(0).user_id
     assert "Line Break Name" in QGuiApplication.clipboard().text()
+
+    # The context menu copies one column of the selection, or exports it.
+    texts = [a.text() for a in view.actions() if not a.isSeparator()]
+    assert texts == ["Copy", "Copy e-mail addresses", "Copy user ids", "Export selection…"]
+    assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+    view.copy_ids_action.trigger()
+    ids = [model.member(0).user_id, model.member(1).user_id]
+    assert QGuiApplication.clipboard().text().splitlines() == ids
+    view.copy_emails_action.trigger()
+    emails = [e for e in (model.member(0).email, model.member(1).email) if e]
+    assert QGuiApplication.clipboard().text().splitlines() == emails
+    with qtbot.waitSignal(view.exportSelectionRequested, timeout=1000):
+        view.export_selection_action.trigger()
 
 
 def test_100k_rows_load_and_filter_incrementally(qtbot: QtBot) -> None:

@@ -3,16 +3,18 @@ small or scaled screens."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import add_course, wait_idle
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
@@ -20,7 +22,8 @@ from pytestqt.qtbot import QtBot
 from rostergui import APP_NAME
 from rostergui.core.service import RosterService
 from rostergui.simulator import Fault, Simulator
-from rostergui.ui import course_actions, wording
+from rostergui.ui import course_actions, export_dialog, wording
+from rostergui.ui.export_dialog import ExportChoice
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.roster_index import Column
 from rostergui.ui.settings import Settings
@@ -294,3 +297,32 @@ def test_about_names_the_keyring_and_the_title_does_not_repeat_the_product(
     demo = MainWindow(title_note="demo (simulated LTIAAS)")
     qtbot.addWidget(demo)
     assert APP_NAME not in demo.windowTitle() and "demo" in demo.windowTitle()
+
+
+def test_export_selection_writes_the_selected_members(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bio_window: MainWindow
+) -> None:
+    window = bio_window
+    table = window.member_panel.table
+    table.selectRow(0)
+    table.selectionModel().select(
+        window.member_panel.model.index(2, 0),
+        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    chosen = [m.user_id for m in table.selected_members()]
+    assert len(chosen) == 2
+    target = tmp_path / "selection.csv"
+    asked: list[tuple[int, bool]] = []
+
+    def ask(*args: Any, selected: bool = False) -> None:
+        asked.append((args[2], selected))
+        args[-1](ExportChoice(target, whole_course=False))
+
+    monkeypatch.setattr(export_dialog, "ask_export", ask)
+    table.export_selection_action.trigger()
+    qtbot.waitUntil(target.exists, timeout=5000)
+    wait_idle(qtbot, window)
+    assert asked == [(2, True)]
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2

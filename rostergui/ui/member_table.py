@@ -1,0 +1,137 @@
+"""The member table and the filter box above it.
+
+The table has fixed row heights (100,000 rows cost nothing to lay out), copies the selection
+with a header row, and offers the selection's e-mail addresses, user ids and an export in its
+context menu. The filter box keeps Esc for itself while it has text to clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QWidget
+
+from rostergui.core.store.repo import MemberRow
+from rostergui.ui.member_model import MemberTableModel, cell_text
+from rostergui.ui.roster_index import COLUMN_TITLES, Column
+
+
+class MemberTable(QTableView):
+    """The table: fixed row heights (so 100,000 rows cost nothing to lay out), Ctrl+C (with a
+    header row, so a spreadsheet gets named columns) and a context menu for the selection."""
+
+    #: "Export selection…" was chosen.
+    exportSelectionRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Members")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        self.setSortingEnabled(True)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vertical = self.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        copy = QAction("Copy", self)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.triggered.connect(self.copy_selection)
+        self.addAction(copy)
+        self.copy_emails_action = QAction("Copy e-mail addresses", self)
+        self.copy_emails_action.triggered.connect(
+            lambda: self._copy_lines(m.email for m in self.selected_members() if m.email)
+        )
+        self.copy_ids_action = QAction("Copy user ids", self)
+        self.copy_ids_action.triggered.connect(
+            lambda: self._copy_lines(m.user_id for m in self.selected_members())
+        )
+        separator = QAction(self)
+        separator.setSeparator(True)
+        self.export_selection_action = QAction("Export selection…", self)
+        self.export_selection_action.triggered.connect(self.exportSelectionRequested)
+        for action in (
+            self.copy_emails_action,
+            self.copy_ids_action,
+            separator,
+            self.export_selection_action,
+        ):
+            self.addAction(action)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.copy_action = copy
+
+    def selected_members(self) -> list[MemberRow]:
+        """The selected rows, top to bottom as shown."""
+        model = self.model()
+        selection = self.selectionModel()
+        if not isinstance(model, MemberTableModel) or selection is None:
+            return []
+        return [model.member(r) for r in sorted({i.row() for i in selection.selectedRows()})]
+
+    @staticmethod
+    def _copy_lines(lines: Iterable[str]) -> None:
+        text = "\n".join(lines)
+        if text:
+            QGuiApplication.clipboard().setText(text + "\n")
+
+    def selected_text(self) -> str:
+        """Selected rows as tab-separated text under a header row (columns in their on-screen
+        order)."""
+        model = self.model()
+        selection = self.selectionModel()
+        if not isinstance(model, MemberTableModel) or selection is None:
+            return ""
+        header = self.horizontalHeader()
+        columns = [
+            Column(header.logicalIndex(v))
+            for v in range(header.count())
+            if not header.isSectionHidden(header.logicalIndex(v))
+        ]
+        rows = sorted({i.row() for i in selection.selectedRows()})
+        if not rows:
+            return ""
+        lines = ["\t".join(COLUMN_TITLES[c] for c in columns)]
+        for r in rows:
+            member = model.member(r)
+            cells = (cell_text(member, c) for c in columns)
+            lines.append("\t".join(" ".join(c.split()) for c in cells))
+        return "\n".join(lines)
+
+    def copy_selection(self) -> None:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text + "\n")
+
+
+class FilterEdit(QLineEdit):
+    """The filter box: Esc clears the filter (and only reaches the window's Esc, which cancels
+    a sync, when there is nothing to clear)."""
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and self.text()
+        ):
+            event.accept()  # ours: the window's Esc shortcut does not fire
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()
+            event.accept()
+            return
+        super().keyPressEvent(event)
