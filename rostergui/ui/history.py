@@ -68,6 +68,11 @@ TRIGGER_LABELS: dict[str, str] = {
 }
 
 
+def held_note(run: SyncRun) -> str:
+    """A held run's one line: what it would have done, and that it did nothing."""
+    return f"Held: {run.deactivated:,} would have been dropped; nothing changed"
+
+
 def duration(run: SyncRun) -> str:
     if run.finished_at is None:
         return ""
@@ -138,7 +143,12 @@ class RunsModel(_ListTableModel[SyncRun]):
     )
 
     def cell(self, run: SyncRun, column: int, role: int) -> Any:
+        held = run.outcome == Outcome.HELD
         if role == Qt.ItemDataRole.DisplayRole:
+            if held and 2 <= column <= 5:
+                return ""  # nothing was added, dropped or changed: the note says what was held
+            if held and column == 9:
+                return held_note(run)
             values: tuple[object, ...] = (
                 format_time(run.started_at),
                 OUTCOME_LABELS.get(run.outcome, run.outcome),
@@ -154,6 +164,8 @@ class RunsModel(_ListTableModel[SyncRun]):
             value = values[column]
             return f"{value:,}" if isinstance(value, int) else value
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 9 and held:
+                return held_note(run)
             if column == 9 and (run.error or run.warning):
                 return run.error or run.warning
             if column == 0:
@@ -240,7 +252,7 @@ class HistoryPanel(QWidget):
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.runs_label)
         top_layout.addWidget(self.runs_view)
-        bottom = QWidget(self)
+        bottom = self.changes_pane = QWidget(self)
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(self.changes_label)
@@ -272,6 +284,9 @@ class HistoryPanel(QWidget):
         if generation != self._generation:
             return
         self.runs_model.set_items(runs)
+        # A course never synced: one line, not two empty tables under it.
+        self.runs_view.setVisible(bool(runs))
+        self.changes_pane.setVisible(bool(runs))
         self.runs_label.setText(
             f"{len(runs):,} sync{'s' if len(runs) != 1 else ''} of this course, newest first"
             if runs
@@ -305,11 +320,13 @@ class HistoryPanel(QWidget):
             self.changes_label.setText(f"{counted} in the sync of {when}")
         elif run.outcome == Outcome.OK:
             self.changes_label.setText(f"Nobody joined, left or changed role on {when}.")
+        elif run.outcome == Outcome.HELD:
+            self.changes_label.setText(f"The sync of {when}: {held_note(run)}.")
         else:
             outcome = OUTCOME_LABELS.get(run.outcome, run.outcome).lower()
             self.changes_label.setText(
-                f"The sync of {when} {outcome if run.outcome != Outcome.HELD else 'was held'}: "
-                "nothing was changed." + (f" {run.error}" if run.error else "")
+                f"The sync of {when} {outcome}: nothing was changed."
+                + (f" {run.error}" if run.error else "")
             )
 
     def _load(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None:

@@ -58,3 +58,14 @@ def test_changes_model(qtmodeltester: ModelTester) -> None:
     assert model.index(1, 4).data() == "Learner → Teaching Assistant"
     assert model.index(2, 0).data() == "Dropped"
     assert model.index(2, 4).data() == "Learner"
+
+
+def test_a_held_run_says_once_what_it_would_have_done(qtmodeltester: ModelTester) -> None:
+    model = RunsModel()
+    model.set_items([run(1, "held", "Held")])
+    qtmodeltester.check(model)
+    shown = [model.index(0, c).data() for c in range(model.columnCount())]
+    assert shown[1] == "Held"
+    assert shown[2:6] == ["", "", "", ""]  # nothing was added, dropped, returned or updated
+    assert shown[9] == "Held: 2 would have been dropped; nothing changed"
+    assert sum("Held" in str(v) for v in shown) == 2  # the outcome and the one note

@@ -326,3 +326,19 @@ def test_export_selection_writes_the_selected_members(
     with target.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 2
+
+
+def test_history_of_a_new_course_is_one_line(
+    qtbot: QtBot, service: RosterService, sim: Simulator, make_window: MakeWindow
+) -> None:
+    add_course(service, sim, "canvas-bio", "Biology 101")
+    window = make_window()
+    window.history_action.trigger()
+    history = window.history_panel
+    qtbot.waitUntil(lambda: history.runs_label.text() == "No syncs yet.", timeout=5000)
+    assert not history.runs_view.isVisibleTo(history)
+    assert not history.changes_label.isVisibleTo(history)
+    window.sync_selected()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: history.runs_model.rowCount() == 1, timeout=5000)
+    assert history.runs_view.isVisibleTo(history) and history.changes_label.isVisibleTo(history)
