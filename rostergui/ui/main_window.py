@@ -18,6 +18,8 @@ parts built by ``attach`` and the dialogs are imported where they are first used
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QRect, QSize, Qt, QTimer
@@ -36,6 +38,7 @@ from rostergui import APP_NAME
 from rostergui.core.states import Trigger
 from rostergui.ui import icons, wording
 from rostergui.ui import settings as opts
+from rostergui.ui.badges import Tone
 from rostergui.ui.course_list import CourseListModel, CourseListView
 from rostergui.ui.roles import COURSE_ROLE
 from rostergui.ui.settings import Settings
@@ -117,6 +120,9 @@ class MainWindow(WindowFrame):
         self._pending_select: str | None = None
         #: Notes for the message bar that are shown until dismissed (the last run crashed…).
         self._notices: list[str] = []
+        #: The courses that failed in the last "Sync all", until shown or dismissed.
+        self._batch_failed: list[str] = []
+        self._batch_text = ""
         #: The error kind of each course's last failed sync seen in this session.
         self._error_kinds: dict[str, str] = {}
         self._title_note = title_note
@@ -409,6 +415,15 @@ class MainWindow(WindowFrame):
             return
         course = self.selected_course()
         message: wording.BarMessage | None
+        if self._batch_failed and not self._notices:
+            # After a "Sync all": the summary, and each failed course one click away.
+            buttons: list[tuple[str, Callable[[], None]]] = [
+                (f"Show {n}", partial(self._show_failed, n))
+                for n in self._batch_failed[:3]
+            ]
+            buttons.append(("Dismiss", self._dismiss_batch))
+            self.message_bar.show_message(wording.html(self._batch_text), Tone.FAILED, buttons)
+            return
         if self._notices:
             message = wording.notice(self._notices[0])
         else:
@@ -425,6 +440,14 @@ class MainWindow(WindowFrame):
                 wording.BarAction.DISMISS: self._dismiss_notice,
             },
         )
+
+    def _show_failed(self, name: str) -> None:
+        self._dismiss_batch()
+        self.select_course(name)
+
+    def _dismiss_batch(self) -> None:
+        self._batch_failed = []
+        self._update_message_bar()
 
     def _question_answered(self, _name: str) -> None:
         self._update_message_bar()
@@ -504,6 +527,11 @@ class MainWindow(WindowFrame):
     def _sync_idle(self, summary: str) -> None:
         self._show_progress(None)
         self.show_status(summary)
+        batch = self.sync.last_batch
+        failed = wording.failed_names(batch)
+        if len(batch) > 1 and failed:
+            self._batch_failed, self._batch_text = failed, summary
+            self._update_message_bar()
         self._update_actions()
 
     def _scheduled_sync(self) -> None:

@@ -65,6 +65,8 @@ class SyncController(QObject):
         self._queue: deque[SyncRequest] = deque()
         self._current: tuple[SyncRequest, Operation[SyncResult, Progress]] | None = None
         self._batch: list[SyncResult] = []
+        #: The results of the batch that ended last (what ``idle`` summed up).
+        self.last_batch: list[SyncResult] = []
         #: Held results awaiting review, by course name.
         self.held: dict[str, SyncResult] = {}
         #: Courses whose mass-drop question is open now.
@@ -142,8 +144,9 @@ class SyncController(QObject):
             return
         if not self._queue:
             if self._batch:
-                self.idle.emit(wording.batch_summary(self._batch))
+                self.last_batch = self._batch
                 self._batch = []
+                self.idle.emit(wording.batch_summary(self.last_batch))
             return
         request = self._queue.popleft()
         service = self.service

@@ -54,22 +54,35 @@ def describe_result(result: SyncResult) -> str:
     return line
 
 
+#: Failed courses named in a batch summary before "…".
+_NAMED_FAILURES = 3
+
+
 def batch_summary(results: Sequence[SyncResult]) -> str:
     """The status-bar line when the sync queue ran empty."""
     if len(results) == 1:
         return describe_result(results[0])
     ok = sum(r.ok for r in results)
-    failed = sum(not r.ok and not r.held and not r.cancelled for r in results)
+    failed = failed_names(results)
     held = sum(r.held for r in results)
     cancelled = sum(r.cancelled for r in results)
     parts = [f"{ok} synced"]
-    if failed:
-        parts.append(f"{failed} failed")
     if held:
         parts.append(f"{held} held for confirmation")
     if cancelled:
         parts.append(f"{cancelled} cancelled")
+    if failed:
+        # The failures first, by name: they are what the admin has to act on.
+        names = ", ".join(failed[:_NAMED_FAILURES]) + (
+            ", …" if len(failed) > _NAMED_FAILURES else ""
+        )
+        return f"{len(failed)} failed: {names} — {', '.join(parts)}."
     return f"Synced {len(results)} courses: {', '.join(parts)}."
+
+
+def failed_names(results: Sequence[SyncResult]) -> list[str]:
+    """The courses whose sync failed (not held, not cancelled), in the order they ran."""
+    return [r.name for r in results if not r.ok and not r.held and not r.cancelled]
 
 
 def kept_everyone(name: str) -> str:

@@ -141,7 +141,13 @@ def test_failed_sync_badge_and_message_bar(
     wait_idle(qtbot, window)
     assert badge_text(window, "Art") == "sync failed"
     assert badge_text(window, "Revoked") == "sync failed"
-    assert window.statusBar().currentMessage() == "Synced 2 courses: 0 synced, 2 failed."
+    assert window.statusBar().currentMessage() == "2 failed: Art, Revoked — 0 synced."
+    # The summary is on the message bar too, with each failed course one click away.
+    assert "2 failed: Art, Revoked" in window.message_bar.text
+    buttons = [b.text() for b in window.message_bar.buttons]
+    assert buttons == ["Show Art", "Show Revoked", "Dismiss"]
+    window.message_bar.buttons[1].click()
+    assert window.selected_name() == "Revoked"
 
     window.select_course("Revoked")
     qtbot.waitUntil(window.message_bar.isVisible, timeout=5000)

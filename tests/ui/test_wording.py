@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -66,8 +67,10 @@ def test_batch_summary() -> None:
     many = [result(), result(), result(Outcome.FAILED), result(Outcome.HELD)]
     many.append(result(Outcome.CANCELLED))
     assert wording.batch_summary(many) == (
-        "Synced 5 courses: 2 synced, 1 failed, 1 held for confirmation, 1 cancelled."
+        "1 failed: Bio — 2 synced, 1 held for confirmation, 1 cancelled."
     )
+    named = [replace(result(Outcome.FAILED), name=n) for n in ("A", "B", "C", "D")]
+    assert wording.batch_summary([*named, result()]) == "4 failed: A, B, C, … — 1 synced."
     assert wording.batch_summary([result(), result()]) == "Synced 2 courses: 2 synced."
 
 
