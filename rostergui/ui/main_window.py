@@ -385,7 +385,10 @@ class MainWindow(WindowFrame):
         name = self.sync.current_name
         course = self.course_model.course(name) if name else None
         if course is not None:
-            self.progress_label.setText(f"{name}: {self.course_model.badge(course).text}")
+            badge = self.course_model.badge(course).text
+            self.progress_label.setText(f"{name}: {badge}")
+            if self.attached and name == self.selected_name():
+                self.member_panel.show_progress(badge)
 
     def _update_title(self, course: str | None = None) -> None:
         """The selected course and the demo note; the platform adds the application's name

@@ -360,6 +360,13 @@ class MemberPanel(QWidget):
             text, button = wording.empty_roster(course)
             self.show_message(text, button=button)
 
+    def show_progress(self, badge: str) -> None:
+        """A sync of the shown course is running: with no roster stored yet, the page says how
+        far it got instead of offering to sync."""
+        if self.course_name is None or self.loading or self.model.total > 0:
+            return
+        self.show_message(f"Fetching the roster for the first time…\n{badge}", button=False)
+
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return

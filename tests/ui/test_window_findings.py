@@ -342,3 +342,19 @@ def test_history_of_a_new_course_is_one_line(
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: history.runs_model.rowCount() == 1, timeout=5000)
     assert history.runs_view.isVisibleTo(history) and history.changes_label.isVisibleTo(history)
+
+
+def test_a_first_sync_shows_its_progress_in_the_roster_pane(
+    qtbot: QtBot, service: RosterService, sim: Simulator, make_window: MakeWindow
+) -> None:
+    add_course(service, sim, "canvas-bio", "Biology 101")
+    window = make_window()
+    panel = window.member_panel
+    qtbot.waitUntil(lambda: "Sync it to fetch" in panel.message.text(), timeout=5000)
+    sim.latency = 0.2
+    window.sync_selected()
+    qtbot.waitUntil(lambda: "page" in panel.message.text(), timeout=10_000)
+    assert "Fetching the roster" in panel.message.text() and "member" in panel.message.text()
+    assert not panel.message_button.isVisibleTo(panel)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: panel.stack.currentWidget() is panel.table, timeout=5000)
