@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QWidget
 
 from rostergui.core.store.repo import MemberRow
@@ -40,7 +40,9 @@ class MemberTable(QTableView):
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.horizontalHeader()
-        header.setStretchLastSection(True)
+        # Spare width goes to the name and e-mail columns (see _share_spare), not "Last seen".
+        header.setStretchLastSection(False)
+        header.setResizeContentsPrecision(200)
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         copy = QAction("Copy", self)
@@ -69,6 +71,29 @@ class MemberTable(QTableView):
             self.addAction(action)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.copy_action = copy
+
+    def fit_columns(self) -> None:
+        """Widths from the content of the first rows (names and e-mail addresses capped, so
+        one long address does not push the rest out of view), then the spare width shared."""
+        header = self.horizontalHeader()
+        self.resizeColumnsToContents()
+        for column in (Column.NAME, Column.EMAIL):
+            header.resizeSection(column, min(header.sectionSize(column), _WIDE_COLUMN_CAP))
+        self._share_spare()
+
+    def _share_spare(self) -> None:
+        header = self.horizontalHeader()
+        spare = self.viewport().width() - header.length()
+        wide = [c for c in (Column.NAME, Column.EMAIL) if not header.isSectionHidden(c)]
+        if spare <= 0 or not wide:
+            return
+        for n, column in enumerate(wide):
+            share = spare // len(wide) + (spare % len(wide) if n == 0 else 0)
+            header.resizeSection(column, header.sectionSize(column) + share)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._share_spare()
 
     def selected_members(self) -> list[MemberRow]:
         """The selected rows, top to bottom as shown."""
@@ -111,6 +136,10 @@ class MemberTable(QTableView):
         text = self.selected_text()
         if text:
             QGuiApplication.clipboard().setText(text + "\n")
+
+
+#: The most a name or e-mail column is widened to fit its content.
+_WIDE_COLUMN_CAP = 320
 
 
 class FilterEdit(QLineEdit):

@@ -187,8 +187,9 @@ class MemberPanel(QWidget):
         for position, column in enumerate(_DEFAULT_ORDER):
             header.moveSection(header.visualIndex(column), position)
         state = s.get_bytes(HEADER_KEY)
-        if state is not None:
-            header.restoreState(state)
+        #: Column widths come from the content of the first roster shown, unless remembered.
+        self._fit_columns = state is None or not header.restoreState(state)
+        header.setStretchLastSection(False)  # a state saved by an older version may set it
         self._select_data(self.role_combo, s.get(opts.FILTER_ROLE))
         self._select_data(self.status_combo, s.get(opts.FILTER_STATUS))
         sort_column = s.get(opts.SORT_COLUMN)
@@ -341,6 +342,9 @@ class MemberPanel(QWidget):
         self.model.set_roster(roster)
         if roster.rows:
             self.stack.setCurrentWidget(self.table)
+            if self._fit_columns:
+                self._fit_columns = False
+                self.table.fit_columns()
             self._reselect(selected)
             self._show_hidden_rows()
         else:

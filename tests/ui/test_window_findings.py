@@ -358,3 +358,23 @@ def test_a_first_sync_shows_its_progress_in_the_roster_pane(
     assert not panel.message_button.isVisibleTo(panel)
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: panel.stack.currentWidget() is panel.table, timeout=5000)
+
+
+def test_columns_fit_their_content_and_spare_width_goes_to_name_and_email(
+    qtbot: QtBot, bio_window: MainWindow
+) -> None:
+    window = bio_window
+    table = window.member_panel.table
+    header = table.horizontalHeader()
+    window.resize(header.length() + 800, 800)
+    qtbot.waitUntil(lambda: table.viewport().width() > header.length() - 100, timeout=3000)
+    assert not header.stretchLastSection()
+    # Fitted to the content shown on first show: no column cuts its first rows short.
+    for column in (Column.USER_ID, Column.ROLE, Column.STATUS, Column.LAST_SEEN):
+        assert header.sectionSize(column) >= table.sizeHintForColumn(column), column
+    # Spare width went to name and e-mail; "Last seen" stays as wide as its content.
+    assert header.sectionSize(Column.LAST_SEEN) <= max(
+        table.sizeHintForColumn(Column.LAST_SEEN), header.sectionSizeHint(Column.LAST_SEEN)
+    ) + 4
+    assert header.length() >= table.viewport().width() - 2
+    assert header.sectionSize(Column.NAME) > table.sizeHintForColumn(Column.NAME)
