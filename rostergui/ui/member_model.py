@@ -78,6 +78,10 @@ def cell_text(row: MemberRow, column: Column) -> str:
         return row.status
     if column is Column.FIRST_SEEN:
         return format_time(row.first_seen_at)
+    if column is Column.GIVEN_NAME:
+        return _one_line(row.given_name or "")
+    if column is Column.FAMILY_NAME:
+        return _one_line(row.family_name or "")
     return format_time(row.last_seen_at)
 
 

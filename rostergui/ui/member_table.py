@@ -8,10 +8,18 @@ context menu. The filter box keeps Esc for itself while it has text to clear.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QWidget,
+)
 
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui.member_model import MemberTableModel, cell_text
@@ -43,6 +51,10 @@ class MemberTable(QTableView):
         # Spare width goes to the name and e-mail columns (see _share_spare), not "Last seen".
         header.setStretchLastSection(False)
         header.setResizeContentsPrecision(200)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(
+            lambda position: self.column_menu().popup(header.mapToGlobal(position))
+        )
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         copy = QAction("Copy", self)
@@ -71,6 +83,26 @@ class MemberTable(QTableView):
             self.addAction(action)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.copy_action = copy
+
+    def column_menu(self) -> QMenu:
+        """The header's menu: a check box per column (the name always shows)."""
+        header = self.horizontalHeader()
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for column in Column:
+            if column is Column.NAME:
+                continue
+            action = menu.addAction(COLUMN_TITLES[column])
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(partial(self.show_column, column))
+        return menu
+
+    def show_column(self, column: Column, shown: bool) -> None:
+        header = self.horizontalHeader()
+        header.setSectionHidden(column, not shown)
+        if shown and header.sectionSize(column) < 40:
+            header.resizeSection(column, max(self.sizeHintForColumn(column), 100))
 
     def fit_columns(self) -> None:
         """Widths from the content of the first rows (names and e-mail addresses capped, so

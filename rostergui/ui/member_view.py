@@ -38,6 +38,7 @@ from rostergui.ui.member_model import MemberTableModel
 from rostergui.ui.member_table import FilterEdit, MemberTable
 from rostergui.ui.operation import Operations
 from rostergui.ui.roster_index import (
+    HIDDEN_BY_DEFAULT,
     Column,
     Filters,
     PreparedRoster,
@@ -189,6 +190,9 @@ class MemberPanel(QWidget):
         state = s.get_bytes(HEADER_KEY)
         #: Column widths come from the content of the first roster shown, unless remembered.
         self._fit_columns = state is None or not header.restoreState(state)
+        if self._fit_columns:
+            for column in HIDDEN_BY_DEFAULT:
+                header.hideSection(column)
         header.setStretchLastSection(False)  # a state saved by an older version may set it
         self._select_data(self.role_combo, s.get(opts.FILTER_ROLE))
         self._select_data(self.status_combo, s.get(opts.FILTER_STATUS))

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import sys
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
+from unicodedata import combining
 
 from rostergui.core.filtering import SearchQuery
 from rostergui.core.roles import ToolRole
@@ -40,6 +42,8 @@ class Column(IntEnum):
     STATUS = 4
     FIRST_SEEN = 5
     LAST_SEEN = 6
+    GIVEN_NAME = 7
+    FAMILY_NAME = 8
 
 
 COLUMN_TITLES: dict[Column, str] = {
@@ -50,7 +54,11 @@ COLUMN_TITLES: dict[Column, str] = {
     Column.STATUS: "Status",
     Column.FIRST_SEEN: "First seen",
     Column.LAST_SEEN: "Last seen",
+    Column.GIVEN_NAME: "Given name",
+    Column.FAMILY_NAME: "Family name",
 }
+#: Columns hidden until chosen in the header's menu.
+HIDDEN_BY_DEFAULT = (Column.GIVEN_NAME, Column.FAMILY_NAME)
 
 #: Plural labels for the "412 shown: 380 Learners, …" summary.
 ROLE_PLURALS: dict[str, tuple[str, str]] = {
@@ -71,8 +79,19 @@ def _user_id_key(user_id: str) -> str:
     return user_id.zfill(24) if user_id.isdigit() else user_id.casefold()
 
 
+def text_key(text: str) -> str:
+    """A sort key that orders words as readers do rather than by code point: case and
+    accents fold for the primary order (Jérôme before José, Émile among the Es), and the
+    folded original breaks ties. Plain ASCII, nearly every name, costs one ``casefold``."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded) if not combining(c))
+    return f"{bare}\x00{folded}"
+
+
 def _name_key(row: MemberRow) -> str:
-    return row.display_name.casefold()
+    return text_key(row.display_name)
 
 
 _EPOCH = datetime(1970, 1, 1)
@@ -89,6 +108,8 @@ _SECOND = timedelta(seconds=1)
 _SORT_KEYS: dict[Column, Callable[[MemberRow], Any]] = {
     Column.NAME: _name_key,
     Column.EMAIL: lambda r: (r.email or "").casefold(),
+    Column.GIVEN_NAME: lambda r: text_key(r.given_name or ""),
+    Column.FAMILY_NAME: lambda r: text_key(r.family_name or ""),
     Column.USER_ID: lambda r: _user_id_key(r.user_id),
     Column.ROLE: lambda r: _ROLE_RANK.get(r.role, 99),
     Column.STATUS: lambda r: r.status != MemberStatus.ACTIVE,
@@ -119,7 +140,7 @@ class PreparedRoster:
     @classmethod
     def build(cls, rows: Sequence[MemberRow], sort: SortOrder | None = None) -> PreparedRoster:
         """Fold the rows' search text; with ``sort``, also order them the way the table will
-        show them (name ascending is free: the store returns rows in that order)."""
+        show them."""
         keys: dict[Column, list[Any]] = {}
         order: list[int] = []
         if sort is not None:
@@ -152,13 +173,16 @@ def _sorted_rows(
     """Row numbers in the order of ``column``; keys are computed once per column and kept in
     ``cache``."""
     count = len(rows)
-    if column is Column.NAME and not descending:
-        return list(range(count))  # the store returns rows sorted by name already
+    if column is Column.NAME:
+        base: Sequence[int] = range(count)
+    else:
+        # Rows with equal keys stay in name order, in both directions.
+        base = _sorted_rows(rows, Column.NAME, False, cache)
     keys = cache.get(column)
     if keys is None:
         keys = cache[column] = list(map(_SORT_KEYS[column], rows))
     # Stable: rows with equal keys stay in name order, in both directions.
-    return sorted(range(count), key=keys.__getitem__, reverse=descending)
+    return sorted(base, key=keys.__getitem__, reverse=descending)
 
 
 @dataclass(frozen=True, slots=True)

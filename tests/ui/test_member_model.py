@@ -15,7 +15,15 @@ from rostergui.core.filtering import SearchQuery
 from rostergui.core.store.repo import member_haystack
 from rostergui.ui.member_model import ROW_ROLE, MemberTableModel
 from rostergui.ui.member_table import MemberTable
-from rostergui.ui.roster_index import COLUMN_TITLES, Column, Filters, PreparedRoster, RosterIndex
+from rostergui.ui.roster_index import (
+    COLUMN_TITLES,
+    HIDDEN_BY_DEFAULT,
+    Column,
+    Filters,
+    PreparedRoster,
+    RosterIndex,
+    text_key,
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +37,7 @@ def expected(
     query = SearchQuery(text)
     return [
         r.user_id
-        for r in roster.rows
+        for r in sorted(roster.rows, key=lambda r: text_key(r.display_name))
         if query.matches(member_haystack(r))
         and (status == "all" or r.status == status)
         and (not role or r.role == role)
@@ -87,7 +95,9 @@ def test_sort_every_column_both_ways(roster: PreparedRoster, column: Column) -> 
         rows = index.shown_rows()
         assert len(rows) == len(expected(roster, "e", "all"))
         keys = {
-            Column.NAME: lambda r: r.display_name.casefold(),
+            Column.NAME: lambda r: text_key(r.display_name),
+            Column.GIVEN_NAME: lambda r: text_key(r.given_name or ""),
+            Column.FAMILY_NAME: lambda r: text_key(r.family_name or ""),
             Column.EMAIL: lambda r: (r.email or "").casefold(),
             Column.USER_ID: lambda r: int(r.user_id),
             Column.ROLE: lambda r: r.role != "Instructor",  # instructors first
@@ -110,8 +120,38 @@ def test_sort_is_stable_by_name_within_equal_keys(roster: PreparedRoster) -> Non
     index = RosterIndex()
     index.load(roster)
     index.sort(Column.ROLE, True)
-    learners = [r.display_name.casefold() for r in index.shown_rows() if r.role == "Learner"]
+    learners = [text_key(r.display_name) for r in index.shown_rows() if r.role == "Learner"]
     assert learners == sorted(learners)
+
+
+def test_names_sort_as_readers_expect_not_by_code_point() -> None:
+    assert text_key("Jérôme") < text_key("José") < text_key("Julia")
+    assert text_key("émile") < text_key("Fabian")
+    assert text_key("Zoë") > text_key("Zoe") > text_key("yves")
+
+
+def test_given_and_family_names_are_columns_hidden_until_chosen(qtbot: QtBot) -> None:
+    model = MemberTableModel()
+    view = MemberTable()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    rows = fabricate_members(20)
+    model.set_roster(PreparedRoster.build(rows))
+    model.set_filters(Filters(status="all"))
+    assert model.headerData(Column.FAMILY_NAME, Qt.Orientation.Horizontal) == "Family name"
+    assert model.index(0, Column.GIVEN_NAME).data() == (model.member(0).given_name or "")
+    header = view.horizontalHeader()
+    for column in HIDDEN_BY_DEFAULT:
+        header.hideSection(column)
+    menu = view.column_menu()
+    family = next(a for a in menu.actions() if a.text() == "Family name")
+    assert not family.isChecked()
+    family.setChecked(True)
+    assert not header.isSectionHidden(Column.FAMILY_NAME)
+    menu.close()
+    view.sortByColumn(Column.FAMILY_NAME, Qt.SortOrder.AscendingOrder)
+    families = [text_key(model.member(r).family_name or "") for r in range(model.rowCount())]
+    assert families == sorted(families)
 
 
 def test_summary_counts_roles_of_what_is_shown(roster: PreparedRoster) -> None:
@@ -178,7 +218,8 @@ def test_copy_selected_rows_as_tab_separated_text(qtbot: QtBot, roster: Prepared
     model.set_filters(Filters(status="all"))
     selection = view.selectionModel()
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-    for r in (0, 1):
+    odd = next(r for r in range(model.rowCount()) if model.member(r).user_id == rows[1].user_id)
+    for r in sorted({0, odd}):
         selection.select(model.index(r, 0), flags)
     view.copy_action.trigger()
     lines = QGuiApplication.clipboard().text().splitlines()
@@ -195,10 +236,10 @@ def test_copy_selected_rows_as_tab_separated_text(qtbot: QtBot, roster: Prepared
     assert texts == ["Copy", "Copy e-mail addresses", "Copy user ids", "Export selection…"]
     assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
     view.copy_ids_action.trigger()
-    ids = [model.member(0).user_id, model.member(1).user_id]
+    ids = [model.member(0).user_id, model.member(odd).user_id]
     assert QGuiApplication.clipboard().text().splitlines() == ids
     view.copy_emails_action.trigger()
-    emails = [e for e in (model.member(0).email, model.member(1).email) if e]
+    emails = [e for e in (model.member(0).email, model.member(odd).email) if e]
     assert QGuiApplication.clipboard().text().splitlines() == emails
     with qtbot.waitSignal(view.exportSelectionRequested, timeout=1000):
         view.export_selection_action.trigger()
