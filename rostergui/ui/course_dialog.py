@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -168,6 +169,14 @@ class CourseDialog(QDialog):
         self.check_button.clicked.connect(self.test_connection)
         self.url_edit.editingFinished.connect(self.offer_saved_key)
         self.ltik_radio.toggled.connect(self._kind_changed)
+        # A note about a field goes when the field changes: it described the old text.
+        for field, notes in (
+            (self.name_edit, (self.name_error,)),
+            (self.url_edit, (self.url_error, self.check_label, self.error_label)),
+            (self.api_key_edit, (self.api_key_note, self.check_label, self.error_label)),
+            (self.secret_edit, (self.secret_error, self.check_label, self.error_label)),
+        ):
+            field.textEdited.connect(partial(self._clear_notes, notes))
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -179,12 +188,22 @@ class CourseDialog(QDialog):
             self.name_edit.setText(editing.name)
             self.url_edit.setText(editing.base_url)
             self.api_key_edit.setPlaceholderText("Leave empty to keep the saved key")
+            # The kind of course key shown is the kind stored.
+            stored_ltik = editing.auth_scheme == AuthScheme.LTIK
+            self.ltik_radio.setChecked(stored_ltik)
+            self.service_key_radio.setChecked(not stored_ltik)
         self._kind_changed()
         self.resize(560, 0)
         if base_url and editing is None:
             self.offer_saved_key()
 
     # --- inputs -----------------------------------------------------------------------------
+
+    def _clear_notes(self, notes: Sequence[QLabel], _text: str) -> None:
+        if self.busy:
+            return  # "Asking LTIAAS…" stays until the answer
+        for note in notes:
+            _set_note(note, None)
 
     @property
     def uses_ltik(self) -> bool:
@@ -219,6 +238,10 @@ class CourseDialog(QDialog):
         ok &= name_problem is None
         base: str | None = None
         try:
+            if not self.url_edit.text().strip():
+                raise errors.ConfigError(
+                    "Enter the LTIAAS address, e.g. https://yourtool.ltiaas.com."
+                )
             base = normalise_base_url(self.url_edit.text())
             _set_note(self.url_error, None)
         except errors.ConfigError as exc:

@@ -187,3 +187,31 @@ def test_editing_tests_a_new_token_with_the_saved_api_key(
     dialog.check_button.click()  # the API key field stays empty: the saved key is used
     qtbot.waitUntil(lambda: dialog.check_label.isVisible() and not dialog.busy, timeout=5000)
     assert chem.title in dialog.check_label.text()
+
+
+def test_an_empty_address_is_asked_for_and_stale_notes_go_when_a_field_changes(
+    qtbot: QtBot, runner: Operations, service: RosterService
+) -> None:
+    dialog = make_dialog(qtbot, service, runner)
+    dialog.url_edit.clear()
+    dialog.save_button.click()
+    assert "Enter the LTIAAS address" in dialog.url_error.text()
+    assert "is not a web address" not in dialog.url_error.text()
+    assert dialog.name_error.isVisible() and dialog.secret_error.isVisible()
+    qtbot.keyClicks(dialog.url_edit, "https://lti.example.com")
+    assert not dialog.url_error.isVisible()  # it described the empty field
+    assert dialog.name_error.isVisible()  # the name is still missing
+    qtbot.keyClicks(dialog.name_edit, "Bio")
+    assert not dialog.name_error.isVisible()
+
+
+def test_editing_shows_the_kind_of_key_stored(
+    qtbot: QtBot, runner: Operations, service: RosterService, sim: Simulator
+) -> None:
+    bio = sim.course("canvas-bio")
+    course, _check = service.add_course(
+        "Bio", sim.base_url, DEFAULT_API_KEY, service_key=bio.service_key
+    )
+    assert course.auth_scheme == "service_key"
+    dialog = make_dialog(qtbot, service, runner, existing=["Bio"], editing=course)
+    assert dialog.service_key_radio.isChecked() and not dialog.ltik_radio.isChecked()
