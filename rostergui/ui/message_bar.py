@@ -44,6 +44,7 @@ class MessageBar(QFrame):
         self.label.setText(text)
         for button in self._buttons:
             self._layout.removeWidget(button)
+            button.hide()  # at once: deleteLater waits for the event loop
             button.deleteLater()
         self._buttons = []
         for label, callback in actions or []:

@@ -16,7 +16,7 @@ import pytest
 from conftest import add_course, wait_idle
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QPushButton, QToolButton
 from pytestqt.qtbot import QtBot
 
 from rostergui import APP_NAME
@@ -25,6 +25,7 @@ from rostergui.simulator import Fault, Simulator
 from rostergui.ui import course_actions, export_dialog, wording
 from rostergui.ui.export_dialog import ExportChoice
 from rostergui.ui.main_window import MainWindow
+from rostergui.ui.message_bar import MessageBar
 from rostergui.ui.roster_index import Column
 from rostergui.ui.settings import Settings
 
@@ -378,3 +379,14 @@ def test_columns_fit_their_content_and_spare_width_goes_to_name_and_email(
     ) + 4
     assert header.length() >= table.viewport().width() - 2
     assert header.sectionSize(Column.NAME) > table.sizeHintForColumn(Column.NAME)
+
+
+def test_the_message_bar_shows_only_its_current_buttons(qtbot: QtBot) -> None:
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.show_message("one", actions=[("Try again", lambda: None), ("Edit course…", lambda: None)])
+    bar.show_message("two", actions=[("Edit course…", lambda: None)])
+    # Before any event loop runs the replaced buttons' deletion, they are already gone.
+    shown = [b.text() for b in bar.findChildren(QPushButton) if not b.isHidden()]
+    assert shown == ["Edit course…"]
