@@ -16,7 +16,7 @@ import pytest
 from conftest import add_course, wait_idle
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QPushButton, QToolButton
+from PySide6.QtWidgets import QApplication, QPushButton, QToolButton
 from pytestqt.qtbot import QtBot
 
 from rostergui import APP_NAME
@@ -387,6 +387,8 @@ def test_the_message_bar_shows_only_its_current_buttons(qtbot: QtBot) -> None:
     bar.show()
     bar.show_message("one", actions=[("Try again", lambda: None), ("Edit course…", lambda: None)])
     bar.show_message("two", actions=[("Edit course…", lambda: None)])
-    # Before any event loop runs the replaced buttons' deletion, they are already gone.
-    shown = [b.text() for b in bar.findChildren(QPushButton) if not b.isHidden()]
+    # Posted events run (the new button shows) but deferred deletions wait for the event
+    # loop, as in a script that renders the window: the replaced buttons are gone already.
+    QApplication.processEvents()
+    shown = [b.text() for b in bar.findChildren(QPushButton) if b.isVisible()]
     assert shown == ["Edit course…"]
