@@ -97,6 +97,8 @@ def service(tmp_path: Path, db_url: str, secrets: SecretStore) -> Iterator[Roste
         db_url=db_url,
         secrets=secrets,
         client_options=ClientOptions(timeout=5, retry=FAST_RETRY),
+        # Small pages, so that rosters of a few hundred members still span many pages.
+        page_size=100,
     )
     yield svc
     svc.close()

@@ -222,11 +222,9 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_simulator(args: argparse.Namespace, console: Console) -> int:
-    from rostergui.simulator import serve
+    from rostergui.simulator.cli import load_options, serve
 
-    return serve(
-        args.host, args.port, latency=args.latency_ms / 1000, churn=args.churn, out=console.out
-    )
+    return serve(args.host, args.port, churn=args.churn, out=console.out, **load_options(args))
 
 
 #: The commands that need the service; ``info``, ``simulator`` and ``demo`` open none.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rostergui import APP_NAME, __version__
 
@@ -86,14 +86,65 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--search", help="words that must all occur in name, email or user id")
 
 
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """``argparse`` type: a whole number from ``low`` to ``high``, else a usage error."""
+
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, not {value:,}")
+        return value
+
+    return number
+
+
+def milliseconds(text: str) -> float:
+    """``argparse`` type: a delay from 0 to 10 minutes, in milliseconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 600_000:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError("must be from 0 to 600000")
+    return value
+
+
 def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # The page sizes are the core's; only the headless commands need them (see module doc).
+    from rostergui.core.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE
+
     info = sub.add_parser("info", help="show version, data folder, database and keyring")
     info.add_argument("--json", action="store_true")
 
     sim = sub.add_parser("simulator", help="run the LTIAAS-compatible simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8765)
-    sim.add_argument("--latency-ms", type=float, default=0.0, help="delay added per request")
+    # The same options as ``python -m rostergui.simulator`` (rostergui.simulator.cli), spelled
+    # here so that parsing a command line does not import the simulator.
+    sim.add_argument(
+        "--latency-ms",
+        type=milliseconds,
+        default=0.0,
+        metavar="MS",
+        help="delay added to every request, as an LMS takes its time for each page",
+    )
+    sim.add_argument(
+        "--max-in-flight",
+        type=whole_number(1, 1_000_000),
+        default=None,
+        metavar="N",
+        help="answer 429 with Retry-After to requests beyond N at once (default: no limit)",
+    )
+    sim.add_argument(
+        "--retry-after",
+        type=whole_number(0, 3600),
+        default=1,
+        metavar="SECONDS",
+        help="the Retry-After of those 429 answers (default: 1)",
+    )
     sim.add_argument("--churn", action="store_true", help="change rosters a little per sync")
 
     ctx = sub.add_parser("contexts", help="add, list or remove courses")
@@ -133,6 +184,14 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "--allow-mass-drop",
         action="store_true",
         help="apply a sync even if it would deactivate many members at once",
+    )
+    sync.add_argument(
+        "--page-size",
+        type=whole_number(MIN_PAGE_SIZE, MAX_PAGE_SIZE),
+        default=DEFAULT_PAGE_SIZE,
+        metavar="N",
+        help=f"members to ask the LMS for per page, {MIN_PAGE_SIZE}–{MAX_PAGE_SIZE:,} "
+        f"(default: {DEFAULT_PAGE_SIZE:,}; an LMS may send fewer, Canvas at most 50)",
     )
     sync.set_defaults(usage_parser=sync)
 

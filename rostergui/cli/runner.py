@@ -60,7 +60,11 @@ def run_headless(
     try:
         if command in commands.STANDALONE:
             return commands.STANDALONE[command](args, console)
-        service = RosterService.open(data_directory=directory, db_url=args.db_url, secrets=secrets)
+        # ``sync --page-size``: the limit asked of the LMS (the service's default otherwise).
+        options = {"page_size": args.page_size} if command == "sync" else {}
+        service = RosterService.open(
+            data_directory=directory, db_url=args.db_url, secrets=secrets, **options
+        )
         where = RosterService.describe_database(directory, args.db_url)
         log.info("Running %s against %s", command, where)
         return commands.COMMANDS[command](args, service, console)

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine
 from rostergui.core import connection, errors, export
 from rostergui.core.connection import ClientOptions, ConnectionCheck
 from rostergui.core.input_checks import checked_base_url, checked_role_key
+from rostergui.core.limits import DEFAULT_PAGE_SIZE
 from rostergui.core.paths import data_dir, default_db_url
 from rostergui.core.roles import RoleMapping, ToolRole
 from rostergui.core.secret_changes import SecretChanges, delete_after_commit, remember_all
@@ -60,7 +61,7 @@ class RosterService:
         *,
         client_options: ClientOptions | None = None,
         policy: MassDropPolicy | None = None,
-        page_size: int | None = 100,
+        page_size: int | None = DEFAULT_PAGE_SIZE,
         data_directory: Path | None = None,
     ) -> None:
         self.engine = engine

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from rostergui.core import errors
+from rostergui.core.limits import DEFAULT_PAGE_SIZE, checked_page_size
 from rostergui.core.ltiaas import LtiaasClient
 from rostergui.core.prefetch import prefetch
 from rostergui.core.staging import DroppedMember, RosterDiff, StagedRoster
@@ -156,11 +157,13 @@ class SyncEngine:
         engine: Engine,
         *,
         policy: MassDropPolicy | None = None,
-        page_size: int | None = 100,
+        page_size: int | None = DEFAULT_PAGE_SIZE,
     ) -> None:
+        """``page_size`` is the ``limit`` asked for on a roster's first page (``None``: none,
+        the LMS's default); the LMS may send fewer, and the pages after follow its ``next``."""
         self.engine = engine
         self.policy = policy or MassDropPolicy()
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size)
 
     def sync(
         self,

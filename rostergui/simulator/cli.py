@@ -7,12 +7,13 @@ also start it hostile (``--attack NAME[:course[:page]]``, see :mod:`rostergui.si
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import FrameType
-from typing import TextIO
+from typing import TextIO, TypedDict
 
 from rostergui.simulator.attacks import ATTACKS, Attack, parse_attack
 from rostergui.simulator.server import Simulator
@@ -33,6 +34,12 @@ def describe(sim: Simulator, out: TextIO) -> None:
     print(f"  API key  : {sim.api_key}", file=out)
     churn = "on" if sim.churn else "off"
     print(f"  Latency  : {sim.latency:g} s    Churn: {churn}    Seed: {sim.seed}", file=out)
+    if sim.max_in_flight is not None:
+        print(
+            f"  Limit    : {sim.max_in_flight} requests at once, then 429 with Retry-After: "
+            f"{math.ceil(sim.busy_retry_after)}",
+            file=out,
+        )
     attacks = [fault for fault in sim.faults if isinstance(fault, Attack)]
     if attacks:
         print(f"  Attacks  : {', '.join(a.describe() for a in attacks)}", file=out)
@@ -62,12 +69,21 @@ def serve(
     seed: int = 7,
     out: TextIO = sys.stdout,
     attacks: Iterable[Attack] = (),
+    max_in_flight: int | None = None,
+    busy_retry_after: float = 1.0,
 ) -> int:
     """Run the simulator until Ctrl+C or SIGTERM; returns the process exit code.
 
-    ``attacks`` are injected before the first request (see :func:`parse_attack`).
+    ``attacks`` are injected before the first request (see :func:`parse_attack`);
+    ``max_in_flight`` and ``busy_retry_after`` are :class:`Simulator`'s.
     """
-    sim = Simulator(seed=seed, latency=latency, churn=churn)
+    sim = Simulator(
+        seed=seed,
+        latency=latency,
+        churn=churn,
+        max_in_flight=max_in_flight,
+        busy_retry_after=busy_retry_after,
+    )
     try:
         for attack in attacks:
             sim.inject(attack)
@@ -110,6 +126,78 @@ def attack_option(text: str) -> Attack:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    """``argparse`` type: a whole number from ``low`` to ``high``."""
+
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, not {value:,}")
+        return value
+
+    return number
+
+
+def _up_to(high: float) -> Callable[[str], float]:
+    """``argparse`` type: a number from 0 to ``high`` (never NaN or infinite)."""
+
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 <= value <= high:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(f"must be from 0 to {high:g}")
+        return value
+
+    return number
+
+
+def add_load_options(parser: argparse.ArgumentParser) -> None:
+    """The options that make the simulator slow or busy, shared by ``rostergui simulator`` and
+    ``python -m rostergui.simulator``."""
+    parser.add_argument(
+        "--latency-ms",
+        type=_up_to(600_000),
+        default=0.0,
+        metavar="MS",
+        help="delay added to every request, as an LMS takes its time for each page",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=_whole_number(1, 1_000_000),
+        default=None,
+        metavar="N",
+        help="answer 429 with Retry-After to requests beyond N at once (default: no limit)",
+    )
+    parser.add_argument(
+        "--retry-after",
+        type=_whole_number(0, 3600),
+        default=1,
+        metavar="SECONDS",
+        help="the Retry-After of those 429 answers (default: 1)",
+    )
+
+
+class LoadOptions(TypedDict):
+    latency: float
+    max_in_flight: int | None
+    busy_retry_after: float
+
+
+def load_options(args: argparse.Namespace) -> LoadOptions:
+    """:func:`serve`'s keyword arguments for the options of :func:`add_load_options` (the
+    ``rostergui simulator`` command spells the same options)."""
+    return LoadOptions(
+        latency=args.latency_ms / 1000,
+        max_in_flight=args.max_in_flight,
+        busy_retry_after=args.retry_after,
+    )
+
+
 def list_attacks(out: TextIO) -> None:
     """One line per attack: name, category and what it sends."""
     width = max(len(name) for name in ATTACKS)
@@ -125,7 +213,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay added per request")
+    add_load_options(parser)
     parser.add_argument("--churn", action="store_true", help="change rosters a little per sync")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -144,9 +232,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     return serve(
         args.host,
         args.port,
-        latency=args.latency_ms / 1000,
         churn=args.churn,
         seed=args.seed,
         out=out,
         attacks=args.attack,
+        **load_options(args),
     )

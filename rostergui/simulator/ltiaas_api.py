@@ -152,13 +152,18 @@ def idtoken_body(course: SimCourse) -> bytes:
     return json_bytes(token)
 
 
-def rate_limited(fault: Fault) -> Response:
-    seconds = math.ceil(fault.retry_after)
+def too_many_requests(retry_after: float) -> Response:
+    """LTIAAS's 429, with ``Retry-After`` in whole seconds (rounded up, as HTTP spells it)."""
+    seconds = math.ceil(retry_after)
     body = error_body(
         429,
         {"message": "TOO_MANY_REQUESTS", "description": "Too many requests, slow down."},
     )
     return Response(429, body, (("Retry-After", str(seconds)),))
+
+
+def rate_limited(fault: Fault) -> Response:
+    return too_many_requests(fault.retry_after)
 
 
 def server_error(fault: Fault) -> Response:

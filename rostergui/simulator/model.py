@@ -77,10 +77,16 @@ class SimCourse:
     locale: str = "en"
 
     def page_size(self, limit: int | None) -> int:
-        """Members per page for a requested ``limit``, honouring LMS quirks."""
+        """Members per page for a requested ``limit``, honouring LMS quirks: ``default_limit``
+        without one, at most ``max_limit`` (Canvas caps at 50), or always ``fixed_page_size``
+        for an LMS that ignores ``limit``."""
         if self.ignores_limit:
             return self.fixed_page_size
         return max(1, min(limit or self.default_limit, self.max_limit))
+
+    def largest_page(self) -> int:
+        """The most members this course's LMS puts on one page."""
+        return self.fixed_page_size if self.ignores_limit else max(1, self.max_limit)
 
 
 @dataclass(frozen=True, slots=True)

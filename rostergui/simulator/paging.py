@@ -18,6 +18,8 @@ from rostergui.simulator.ltiaas_api import INVALID_LIMIT, INVALID_URL, NO_NRPS, 
 from rostergui.simulator.members import Entry, member_to_json
 from rostergui.simulator.model import SimCourse
 
+#: The largest page size a ``next`` link may name, unless its course's LMS allows larger
+#: pages (:meth:`~.model.SimCourse.largest_page`).
 MAX_PAGE_SIZE = 1000
 
 
@@ -81,6 +83,7 @@ def parse_page_url(course: SimCourse, url: str) -> PageState | None:
         return values[0] if values else None
 
     style = course.paging
+    largest = max(MAX_PAGE_SIZE, course.largest_page())
     version: int | None
     try:
         if style.kind == "cursor":
@@ -94,14 +97,14 @@ def parse_page_url(course: SimCourse, url: str) -> PageState | None:
             raw_v = one("v")
             version = int(raw_v) if raw_v else None
             if style.kind == "page":
-                if first < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+                if first < 1 or not 1 <= size <= largest:
                     return None
                 start = (first - 1) * step(course, size)
             else:
                 start = first
     except (ValueError, UnicodeDecodeError, binascii.Error):
         return None
-    if start < 0 or not 1 <= size <= MAX_PAGE_SIZE:
+    if start < 0 or not 1 <= size <= largest:
         return None
     return PageState(version, start, size, one("role") or None, one("rlid") or None)
 

@@ -8,10 +8,10 @@ per-page cost low: members are generated from their index, and encoded pages
 are cached per roster version.
 
 :class:`Simulator` is what tests and the demo drive, and the order in which a request is
-answered (latency, route, auth, faults, then the answer). The parts live beside it: bytes on
-the wire in :mod:`.wire`, LTIAAS's own answers in :mod:`.ltiaas_api`, LMS paging in
-:mod:`.paging`, hostile answers in :mod:`.attacks`, the fault queue and page cache in
-:mod:`.caches`.
+answered (the concurrency limit, latency, route, auth, faults, then the answer). The parts live
+beside it: bytes on the wire in :mod:`.wire`, LTIAAS's own answers in :mod:`.ltiaas_api`, LMS
+paging in :mod:`.paging`, hostile answers in :mod:`.attacks`, the fault queue and page cache
+in :mod:`.caches`, the requests in flight in :mod:`.gate`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from rostergui.simulator.attack_kit import Context
 from rostergui.simulator.attacks import ATTACKS, Attack
 from rostergui.simulator.caches import FaultQueue, PageCache
+from rostergui.simulator.gate import ConcurrencyGate, GateCounts
 from rostergui.simulator.ltiaas_api import (
     IDTOKEN_PATH,
     INTERNAL_ERROR,
@@ -41,6 +42,7 @@ from rostergui.simulator.ltiaas_api import (
     idtoken_body,
     rate_limited,
     server_error,
+    too_many_requests,
 )
 from rostergui.simulator.members import Entry, RawMember, expand_role, role_matches
 from rostergui.simulator.model import Fault, RequestRecord, SimCourse
@@ -67,6 +69,12 @@ class Simulator:
 
     Tests and the demo drive it from the outside: mutate rosters, inject
     faults, add latency, and read back the request log.
+
+    ``latency`` (seconds) is added to every ``/api`` request, as the LMS behind LTIAAS takes
+    its time for each page. ``max_in_flight`` limits the requests this origin takes at once:
+    beyond it an ``/api`` request is answered ``429`` at once, with ``Retry-After:
+    busy_retry_after`` (rounded up to whole seconds). Both may be changed while it runs.
+    Each course's LMS caps the page size itself (:attr:`SimCourse.max_limit`).
     """
 
     def __init__(
@@ -76,11 +84,23 @@ class Simulator:
         latency: float = 0.0,
         churn: bool = False,
         courses: Iterable[SimCourse] | None = None,
+        *,
+        max_in_flight: int | None = None,
+        busy_retry_after: float = 1.0,
     ) -> None:
+        if latency < 0:
+            raise ValueError("latency must not be negative")
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError("max_in_flight must be None or at least 1")
+        if busy_retry_after < 0:
+            raise ValueError("busy_retry_after must not be negative")
         self.api_key = api_key
         self.seed = seed
         self.latency = latency
         self.churn = churn
+        self.max_in_flight = max_in_flight
+        self.busy_retry_after = busy_retry_after
+        self._gate = ConcurrencyGate()
         chosen = sample_courses(seed) if courses is None else list(courses)
         self._courses: dict[str, SimCourse] = {}
         self._by_service_key: dict[str, SimCourse] = {}
@@ -266,9 +286,16 @@ class Simulator:
             return list(self._log)
 
     def reset_log(self) -> None:
-        """Forget logged requests."""
+        """Forget logged requests, and the peak and refusals of :attr:`in_flight`."""
         with self._lock:
             self._log.clear()
+        self._gate.reset()
+
+    @property
+    def in_flight(self) -> GateCounts:
+        """``/api`` requests in flight now, the most at once, and how many were refused
+        (``429``) for ``max_in_flight``."""
+        return self._gate.counts()
 
     # ------------------------------------------------------------ handling
 
@@ -286,6 +313,13 @@ class Simulator:
                 h.close_connection = True
         auth = h.headers.get("Authorization")
         ex = Exchange()
+        admitted = False
+
+        def leave() -> None:
+            nonlocal admitted
+            if admitted:
+                admitted = False
+                self._gate.leave()
 
         def record() -> None:
             entry = RequestRecord(
@@ -300,8 +334,14 @@ class Simulator:
             )
             with self._lock:
                 self._log.append(entry)
+            leave()  # the answer starts to go out: the request is no longer in flight
 
         ex.on_send = record
+        if parts.path == "/api" or parts.path.startswith("/api/"):
+            if not self._gate.enter(self.max_in_flight):
+                ex.send(h, too_many_requests(self.busy_retry_after))
+                return
+            admitted = True
         try:
             self._route(h, ex, method, parts.path, query, auth)
         except Exception:
