@@ -6,6 +6,7 @@ docs/PERFORMANCE.md. Timings on a shared machine are noise, so nothing here asse
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Each section's heading and the header row of its table, as the benchmarks write them.
 SECTIONS = {
     "## Sync": "| measurement | members | bare loop | RosterSync | ratio | target |",
+    "## Fewer pages": "| LMS | members | pages at limit 100 | pages at limit 1,000 |",
     "### Member table": "| measurement | baseline | RosterSync | ratio | target | |",
     "### Responsiveness during a sync": "| phase | duration | ticks | longest gap |",
     "### CSV export": "| measurement | bare `csv.writer` | `write_csv` | ratio | target | |",
@@ -50,3 +52,25 @@ def test_quick_benchmarks_write_every_table(tmp_path: Path) -> None:
         assert lines[1].startswith("|---"), heading
         assert lines[2].startswith("| "), heading
     assert "This benchmark failed" not in text, text
+
+
+def test_page_size_bench_counts_pages(tmp_path: Path) -> None:
+    """The page-size benchmark in quick mode (a few seconds): the page counts it reports do
+    not depend on the machine, so they are checked here."""
+    figures = tmp_path / "pages.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "page_size_bench.py"), "--quick", "--json",
+         str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    pages = {
+        lms: {size: run["pages"] for size, run in runs.items()}
+        for lms, runs in json.loads(figures.read_text(encoding="utf-8")).items()
+    }
+    assert pages == {"honours": {"100": 50, "1000": 5}, "canvas": {"100": 100, "1000": 100}}
+    assert "| LMS | members | pages at limit 100 |" in done.stdout
