@@ -6,16 +6,20 @@ Runs offscreen by default (no display needed); set QT_QPA_PLATFORM=xcb under Xvf
 with a real window system instead. CJK names need a CJK font (Debian: fonts-wqy-zenhei).
 
 Each scene drives the real window against the simulator: a synced roster, a filtered view, a
-sync in progress, a failed sync with its message bar, the history of a course, the add-course
-dialog after "Test connection", the mass-drop confirmation, and the main window in a dark
-palette. Some courses' last-sync times are moved back in the throw-away demo database so the
-freshness badges show every colour.
+sync in progress, a failed sync with the button that fixes it, filters that hide every row, the
+history of a course, the add-course dialog after "Test connection", the mass-drop confirmation,
+the main window in two dark palettes (one with pure white text, as Windows and Fusion dark
+have), at 900×600, and at scale 2 on a 1600×1000 screen (rendered by a second run of this
+script with QT_SCALE_FACTOR=2). Some courses' last-sync times are moved back in the
+throw-away demo database so the freshness badges show every colour.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +64,10 @@ SCENES = (
     "empty",
     "opening",
     "main-window-dark",
+    "dark-white-text",
+    "filters-hide-all",
+    "small",
+    "scale-2",
 )
 
 
@@ -227,8 +235,59 @@ def scene_opening(output: Path) -> None:
 
 
 def scene_failed(window: MainWindow, output: Path) -> None:
+    # Synced in this window, so the message bar knows the key was refused and offers the fix.
     show_course(window, "Physics Lab (revoked key)")
+    window.sync_selected()
+    idle(window)
     save(window, output, "failed")
+
+
+def scene_filters_hide_all(window: MainWindow, output: Path) -> None:
+    show_course(window, "Biology 101")
+    panel = window.member_panel
+    panel.filter_edit.setText("kierkegaard")  # inactive: hidden by the Active filter
+    panel.flush_filters()
+    spin(0.2)
+    save(window, output, "filters-hide-all")
+    panel.filter_edit.clear()
+    panel.flush_filters()
+
+
+def scene_small(window: MainWindow, output: Path) -> None:
+    show_course(window, "Biology 101")
+    window.resize(900, 600)
+    spin(0.3)
+    save(window, output, "small")
+    window.resize(*SIZE)
+    spin(0.1)
+
+
+def scene_scale_2(output: Path) -> None:
+    """The window as a first start opens it at scale 2 on a 1600×1000 screen: a second run of
+    this script, since the scale is fixed when the application starts."""
+    with tempfile.TemporaryDirectory(prefix="rostersync-shots-scale-") as directory:
+        config = Path(directory) / "screens.json"
+        screen = {"name": "shots", "x": 0, "y": 0, "width": 1600, "height": 1000}
+        screen.update({"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1})
+        config.write_text(json.dumps({"screens": [screen]}), encoding="utf-8")
+        env = dict(
+            os.environ,
+            QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+            QT_SCALE_FACTOR="2",
+            ROSTERSYNC_SHOTS_SCALED="1",
+        )
+        command = [sys.executable, __file__, "--output", str(output), "--only", "scale-2"]
+        subprocess.run(command, env=env, check=True, timeout=600)  # noqa: S603 (this script)
+
+
+def scene_scale_2_here(demo: Demo, output: Path) -> None:
+    window = MainWindow(demo.service, Settings(), title_note="demo (simulated LTIAAS)")
+    window.show()  # the first geometry, fitted to the screen
+    wait_until(lambda: window.course_model.loaded)
+    idle(window)
+    show_course(window, "Biology 101")
+    save(window, output, "scale-2")
+    window.close()
 
 
 def scene_history(window: MainWindow, output: Path) -> None:
@@ -305,10 +364,27 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def scene_dark(demo: Demo, output: Path) -> None:
+def white_text_palette() -> QPalette:
+    """Windows dark mode and Fusion dark: pure white text."""
+    palette = dark_palette()
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.ToolTipText,
+    ):
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            palette.setColor(group, role, QColor("#ffffff"))  # disabled text stays grey
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        palette.setColor(group, QPalette.ColorRole.Window, QColor("#202020"))
+        palette.setColor(group, QPalette.ColorRole.Button, QColor("#2d2d2d"))
+    return palette
+
+
+def scene_dark(demo: Demo, output: Path, palette: QPalette | None = None) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    app.setPalette(dark_palette())
+    app.setPalette(palette or dark_palette())
     icons.clear_cache()
     window = open_window(demo)
     show_course(window, "Biology 101")
@@ -318,7 +394,7 @@ def scene_dark(demo: Demo, output: Path) -> None:
     # Inactive members (greyed, italic) first.
     panel.table.sortByColumn(Column.STATUS, Qt.SortOrder.DescendingOrder)
     spin(0.2)
-    save(window, output, "main-window-dark")
+    save(window, output, "dark-white-text" if palette is not None else "main-window-dark")
     window.close()
 
 
@@ -342,10 +418,18 @@ def main(argv: list[str] | None = None) -> int:
     app.setStyle(QStyleFactory.create("Fusion"))
     app.setWindowIcon(icons.app_icon())
 
+    if "scale-2" in wanted and not os.environ.get("ROSTERSYNC_SHOTS_SCALED"):
+        scene_scale_2(output)
+        wanted.discard("scale-2")
+        if not wanted:
+            return 0
     demo = start_demo(None)
     try:
         assert demo.simulator.api_key == DEFAULT_API_KEY
         prepare_demo(demo)
+        if os.environ.get("ROSTERSYNC_SHOTS_SCALED"):
+            scene_scale_2_here(demo, output)
+            return 0
         window = open_window(demo)
         if "main-window" in wanted:
             scene_main(window, demo, output)
@@ -353,6 +437,10 @@ def main(argv: list[str] | None = None) -> int:
             scene_filtered(window, output)
         if "failed" in wanted:
             scene_failed(window, output)
+        if "filters-hide-all" in wanted:
+            scene_filters_hide_all(window, output)
+        if "small" in wanted:
+            scene_small(window, output)
         if "history" in wanted:
             scene_history(window, output)
         if "syncing" in wanted:
@@ -370,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
             scene_opening(output)
         if "main-window-dark" in wanted:
             scene_dark(demo, output)
+        if "dark-white-text" in wanted:
+            scene_dark(demo, output, white_text_palette())
     finally:
         demo.close()
     return 0
