@@ -681,3 +681,14 @@ def test_a_role_that_cannot_be_stored_fails_a_plain_page_too(
     assert not result.ok and result.error_kind == "malformed", result.error
     assert "role" in (result.error or "") and (result.error or "").isprintable()
     assert stored(service, name) == before
+
+
+def test_the_command_lines_simulator_takes_named_attacks() -> None:
+    from rostergui.cli import build_parser
+    from rostergui.simulator import Attack
+
+    args = build_parser().parse_args(["simulator", "--attack", "gzip_bomb:canvas-bio:2"])
+    assert args.attack == [Attack("gzip_bomb", course="canvas-bio", page=2)]
+    with pytest.raises(SystemExit) as usage:
+        build_parser().parse_args(["simulator", "--attack", "no_such_attack"])
+    assert usage.value.code == 2

@@ -224,7 +224,14 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 def cmd_simulator(args: argparse.Namespace, console: Console) -> int:
     from rostergui.simulator.cli import load_options, serve
 
-    return serve(args.host, args.port, churn=args.churn, out=console.out, **load_options(args))
+    return serve(
+        args.host,
+        args.port,
+        churn=args.churn,
+        out=console.out,
+        attacks=args.attack,
+        **load_options(args),
+    )
 
 
 #: The commands that need the service; ``info``, ``simulator`` and ``demo`` open none.

@@ -146,6 +146,15 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         help="the Retry-After of those 429 answers (default: 1)",
     )
     sim.add_argument("--churn", action="store_true", help="change rosters a little per sync")
+    sim.add_argument(
+        "--attack",
+        action="append",
+        default=[],
+        type=_attack,
+        metavar="NAME[:COURSE[:PAGE]]",
+        help="answer with a named hostile answer (repeatable; see python -m rostergui.simulator "
+        "--list-attacks)",
+    )
 
     ctx = sub.add_parser("contexts", help="add, list or remove courses")
     ctx_sub = ctx.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -237,3 +246,10 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     if command == "demo" and args.headless and args.check_start:
         return "--check-start shows the window; leave out --headless"
     return None
+
+
+def _attack(text: str) -> object:
+    """``--attack``: parsed by the simulator, imported only when the option is used."""
+    from rostergui.simulator.cli import attack_option
+
+    return attack_option(text)
