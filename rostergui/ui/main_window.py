@@ -240,6 +240,12 @@ class MainWindow(WindowFrame):
         self.sync.answered.connect(self._question_answered)
         self.course_model.dataChanged.connect(self._course_data_changed)
 
+    def retint_icons(self) -> None:
+        super().retint_icons()
+        if self.attached:
+            self.tabs.setTabIcon(self.tabs.indexOf(self.member_panel), icons.icon("members"))
+            self.tabs.setTabIcon(self.tabs.indexOf(self.history_panel), icons.icon("history"))
+
     # --- geometry -----------------------------------------------------------------------------
 
     def _restore_geometry(self) -> None:

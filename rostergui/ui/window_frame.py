@@ -7,7 +7,7 @@ Only Qt and the icons: this is part of the first frame, before the core is impor
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QWidget
 
@@ -19,6 +19,8 @@ class WindowFrame(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: Each tinted action's icon name, to tint it again when the palette changes.
+        self._icon_names: dict[QAction, str] = {}
 
     def _build_frame(self) -> None:
         self._build_actions()
@@ -35,6 +37,7 @@ class WindowFrame(QMainWindow):
         action = QAction(text, self)
         if icon:
             action.setIcon(icons.icon(icon))
+            self._icon_names[action] = icon
         if shortcuts:
             action.setShortcuts(shortcuts)
         if tip:
@@ -142,6 +145,17 @@ class WindowFrame(QMainWindow):
             else:
                 toolbar.addAction(action)
         self.toolbar = toolbar
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.retint_icons()
+
+    def retint_icons(self) -> None:
+        """Tint the icons for the palette now in use (the desktop switched light or dark)."""
+        icons.clear_cache()
+        for action, name in self._icon_names.items():
+            action.setIcon(icons.icon(name))
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()

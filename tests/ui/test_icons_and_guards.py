@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from rostergui.ui import icons, qt_fixes
+from rostergui.ui.main_window import MainWindow
 
 NAMES = (
     "sync",
@@ -136,3 +138,34 @@ def test_tint_replaces_each_placeholder_once() -> None:
     assert icons.tint(svg, "#ffffff", "#202020") == (
         '<path stroke="#ffffff"/><circle fill="#202020"/>'
     )
+
+
+def test_the_window_retints_its_icons_when_the_palette_turns_dark(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.palette()
+    icons.clear_cache()
+    window = make_window()
+    try:
+        app.setPalette(PALETTES["windows-dark"])
+        qtbot.waitUntil(lambda: _stands_out(window.sync_action.icon()), timeout=3000)
+        tab = window.tabs.tabIcon(window.tabs.indexOf(window.member_panel))
+        assert _stands_out(tab)
+    finally:
+        app.setPalette(before)
+        icons.clear_cache()
+
+
+def _stands_out(icon: QIcon) -> bool:
+    background = QColor(PALETTES["windows-dark"].color(QPalette.ColorRole.Window))
+    image = icon.pixmap(24, 24).toImage()
+    strong = sum(
+        1
+        for y in range(image.height())
+        for x in range(image.width())
+        if image.pixelColor(x, y).alphaF() >= 0.9
+        and _contrast(image.pixelColor(x, y), background) >= 3.0
+    )
+    return strong >= 20
