@@ -58,6 +58,9 @@ def _set_note(label: QLabel, text: str | None, tone: Tone = Tone.FAILED) -> None
     colour = tone_colour(tone, label.palette()).name()
     label.setText(f'<span style="color:{colour}">{_escape(text)}</span>')
     label.setVisible(True)
+    window = label.window()
+    if isinstance(window, CourseDialog):
+        window.fit_height()
 
 
 def _escape(text: str) -> str:
@@ -196,6 +199,21 @@ class CourseDialog(QDialog):
         self.resize(560, 0)
         if base_url and editing is None:
             self.offer_saved_key()
+
+    def fit_height(self) -> None:
+        """Grow (never shrink) to the height the notes need at this width: a dialog does not
+        follow its wrapped labels' height by itself, and a long message would be cut off."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        needed = (
+            layout.totalHeightForWidth(self.width())
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     # --- inputs -----------------------------------------------------------------------------
 

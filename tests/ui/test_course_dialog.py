@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from rostergui.core.secrets import MemoryKeyring
 from rostergui.core.service import RosterService
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
+from rostergui.ui import course_dialog
 from rostergui.ui.course_dialog import CourseDialog
 from rostergui.ui.operation import Operations
 
@@ -215,3 +216,18 @@ def test_editing_shows_the_kind_of_key_stored(
     assert course.auth_scheme == "service_key"
     dialog = make_dialog(qtbot, service, runner, existing=["Bio"], editing=course)
     assert dialog.service_key_radio.isChecked() and not dialog.ltik_radio.isChecked()
+
+
+def test_long_messages_are_not_cut_off(
+    qtbot: QtBot, runner: Operations, service: RosterService
+) -> None:
+    dialog = make_dialog(qtbot, service, runner)
+    long = (
+        "The API key or service key was refused; check the API key, or give the course a "
+        "new launch token (LTIAAS says: Invalid service key.) "
+    ) * 2
+    course_dialog._set_note(dialog.error_label, long)
+    course_dialog._set_note(dialog.url_error, long)
+    qtbot.wait(50)
+    for label in (dialog.error_label, dialog.url_error):
+        assert label.height() >= label.heightForWidth(label.width()), label.accessibleName()
