@@ -360,16 +360,19 @@ class CourseDialog(QDialog):
             return
         inputs = self._inputs()
         _url, api_key, kind, secret = inputs
-        if editing and not secret:
-            what = "launch token (ltik)" if self.uses_ltik else "service key"
-            _set_note(self.secret_error, f"Paste the new {what} to test it.")
-            return
         service = self.service
+        uid = self.editing.uid if self.editing is not None else None
         _set_note(self.check_label, None)
 
         def job() -> ConnectionCheck:
-            # When editing, an empty API key field means the one already saved.
+            # When editing, an empty field means the key already saved.
             key = api_key or service.saved_api_key(base) or ""
+            if not secret and uid is not None:
+                saved = service.secrets.get_course_secret(uid, AuthScheme.SERVICE_KEY)
+                if saved:
+                    return service.check_connection(base, key, service_key=saved)
+                saved_ltik = service.secrets.get_course_secret(uid, AuthScheme.LTIK) or ""
+                return service.check_connection(base, key, ltik=saved_ltik)
             if kind == AuthScheme.LTIK:
                 return service.check_connection(base, key, ltik=secret)
             return service.check_connection(base, key, service_key=secret)
