@@ -36,6 +36,7 @@ from rostergui.core.ltiaas import normalise_base_url
 from rostergui.core.service import ConnectionCheck, RosterService
 from rostergui.core.states import AuthScheme
 from rostergui.core.store.repo import Course
+from rostergui.ui import wording
 from rostergui.ui.badges import Tone
 from rostergui.ui.operation import Operations
 from rostergui.ui.roles import tone_colour
@@ -288,6 +289,9 @@ class CourseDialog(QDialog):
     ) -> None:
         self._set_busy(True)
         _set_note(self.error_label, busy_text, Tone.BUSY)
+        for note in (self.api_key_note, self.secret_error):
+            if "refused" in note.text():
+                _set_note(note, None)  # about the last attempt
 
         def on_done(value: Any) -> None:
             if self._closed:
@@ -326,6 +330,14 @@ class CourseDialog(QDialog):
             _set_note(self.error_label, None)
             return
         _set_note(self.error_label, message)
+        # LTIAAS may say which key it refused: mark that field.
+        refused = wording.refused_key(message) if exc.kind == "auth" else None
+        if refused == "api_key":
+            _set_note(self.api_key_note, "LTIAAS refused this API key.")
+        elif refused == "service_key":
+            _set_note(self.secret_error, "LTIAAS refused this service key.")
+        elif refused == "ltik":
+            _set_note(self.secret_error, "LTIAAS refused this launch token (it may have expired).")
 
     def offer_saved_key(self) -> None:
         """Fill in the API key already stored for this LTIAAS host, if any."""

@@ -109,6 +109,25 @@ def schedule_changed(minutes: int) -> str:
     )
 
 
+# --- the course dialog --------------------------------------------------------------------------
+
+
+def refused_key(message: str) -> str | None:
+    """Which key LTIAAS named in a refusal ("api_key", "service_key" or "ltik"), read from
+    what LTIAAS said; None when it did not say."""
+    _, said, reason = message.partition("LTIAAS says:")
+    if not said:
+        return None
+    reason = reason.casefold()
+    if "api key" in reason or "api_key" in reason:
+        return "api_key"
+    if "service key" in reason or "service_key" in reason:
+        return "service_key"
+    if "ltik" in reason or "launch token" in reason or "idtoken" in reason:
+        return "ltik"
+    return None
+
+
 # --- the About box ----------------------------------------------------------------------------
 
 #: Keyring backends as an admin knows them, by the class path ``keyring`` reports.

@@ -118,6 +118,17 @@ def test_refused_key_is_an_inline_error(
     assert "refused" in dialog.error_label.text()
     assert dialog.result() != QDialog.DialogCode.Accepted
     assert service.courses() == []
+    # LTIAAS said which key it refused: the note is next to that field.
+    assert "refused this API key" in dialog.api_key_note.text()
+    assert not dialog.secret_error.isVisible()
+
+    dialog.api_key_edit.setText(DEFAULT_API_KEY)
+    dialog.secret_edit.setText("revoked-service-key")
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=5000)
+    assert "refused this service key" in dialog.secret_error.text()
+    assert "refused" not in dialog.api_key_note.text()
+    assert service.courses() == []
 
 
 def test_saved_api_key_is_offered(
