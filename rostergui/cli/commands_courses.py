@@ -101,7 +101,8 @@ def add_course(args: argparse.Namespace, service: RosterService, console: Consol
     if check.roster_available is False:
         console.error(
             f"warning: the roster service is not available for '{course.name}'; enable Names "
-            "and Roles for the tool in the LMS, then add the course again from a new launch"
+            "and Roles for the tool in the LMS, then give the course a new launch token with "
+            "'contexts update'"
         )
     elif course.auth_scheme == AuthScheme.LTIK:
         console.error(

@@ -81,8 +81,8 @@ def http_error(
             )
         else:
             hint = (
-                "the API key or service key was refused; check the API key, or add the "
-                "course again from a fresh launch to get a new service key"
+                "the API key or service key was refused; check the API key, or give the "
+                "course the new service key (or launch token) of a fresh launch"
             )
         return errors.AuthError(hint[0].upper() + hint[1:] + suffix, status=status, detail=detail)
     if status == 404:

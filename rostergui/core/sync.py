@@ -217,7 +217,7 @@ class SyncEngine:
                 raise errors.RosterServiceUnavailableError(
                     "The roster service (Names and Roles) is not available for this course; "
                     "enable it in the LMS's tool settings, launch the tool from the course "
-                    "again and re-add the course with the new launch token"
+                    "again and give the course the new launch token"
                 )
             with self.engine.connect() as conn:
                 try:
