@@ -16,13 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
 
 from rostergui import APP_NAME, __version__
 from rostergui.core import errors
 from rostergui.core.states import StatusFilter
 from rostergui.ui import crash, icons, wording
+from rostergui.ui.roles import COURSE_ROLE
 
 if TYPE_CHECKING:
     from rostergui.core.service import RosterService
@@ -217,3 +218,32 @@ def open_log_folder(service: RosterService | None) -> None:
         folder = Path(service.data_directory)
     if folder is not None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
+def course_menu(window: MainWindow, position: QPoint) -> QMenu | None:
+    """Select the course under ``position`` (viewport coordinates of the course list) and
+    build the menu of what can be done with it: the window's own actions, so that their state,
+    shortcuts and icons are the toolbar's."""
+    index = window.course_view.indexAt(position)
+    if not index.isValid() or not window.attached:
+        return None
+    course = index.data(COURSE_ROLE)
+    if course is not None and course.name != window.selected_name():
+        window.select_course(course.name)
+    window._update_actions()
+    menu = QMenu(window.course_view)
+    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    for action in (
+        window.sync_action,
+        window.edit_action,
+        None,
+        window.history_action,
+        window.export_action,
+        None,
+        window.remove_action,
+    ):
+        if action is None:
+            menu.addSeparator()
+        else:
+            menu.addAction(action)
+    return menu

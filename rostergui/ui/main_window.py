@@ -18,12 +18,9 @@ parts built by ``attach`` and the dialogs are imported where they are first used
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtWidgets import (
     QLabel,
     QMenu,
@@ -36,13 +33,12 @@ from PySide6.QtWidgets import (
 
 from rostergui import APP_NAME
 from rostergui.core.states import Trigger
-from rostergui.ui import icons, wording
+from rostergui.ui import icons, window_messages, wording
 from rostergui.ui import settings as opts
-from rostergui.ui.badges import Tone
 from rostergui.ui.course_list import CourseListModel, CourseListView
 from rostergui.ui.roles import COURSE_ROLE
 from rostergui.ui.settings import Settings
-from rostergui.ui.window_frame import WindowFrame
+from rostergui.ui.window_geometry import PlacedWindow
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -61,32 +57,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_MS = 30_000
-GEOMETRY_KEY = "window/geometry"
-STATE_KEY = "window/state"
-SPLITTER_KEY = "window/splitter"
 HISTORY_SPLITTER_KEY = "window/history_splitter"
-#: The size of a first start, when it fits the screen.
-FIRST_SIZE = (1280, 800)
-#: Room left around the window's client area for a window manager's frame and title bar.
-FRAME_ALLOWANCE = QSize(16, 40)
 #: What the empty course list says until the courses are listed.
 OPENING_TEXT = "Opening your courses…"
 
 
-def fit_rect(window: QRect, available: QRect) -> QRect:
-    """``window`` made no larger than ``available`` (less room for a title bar and frame) and
-    moved inside it."""
-    width = min(window.width(), available.width() - FRAME_ALLOWANCE.width())
-    height = min(window.height(), available.height() - FRAME_ALLOWANCE.height())
-    left = min(max(window.x(), available.left()), available.right() + 1 - width)
-    top = max(
-        min(window.y(), available.bottom() + 1 - height - FRAME_ALLOWANCE.height()),
-        available.top() + FRAME_ALLOWANCE.height(),
-    )
-    return QRect(left, top, max(1, width), max(1, height))
-
-
-class MainWindow(WindowFrame):
+class MainWindow(PlacedWindow):
     """The window; ``MainWindow(service)`` is ready at once, while ``MainWindow()`` is the light
     frame that can show before the service is open, and :meth:`attach` completes it."""
 
@@ -119,12 +95,12 @@ class MainWindow(WindowFrame):
         self._courses_generation = 0
         self._pending_select: str | None = None
         #: Notes for the message bar that are shown until dismissed (the last run crashed…).
-        self._notices: list[str] = []
+        self.notices: list[str] = []
         #: The courses that failed in the last "Sync all", until shown or dismissed.
-        self._batch_failed: list[str] = []
-        self._batch_text = ""
+        self.batch_failed: list[str] = []
+        self.batch_text = ""
         #: The error kind of each course's last failed sync seen in this session.
-        self._error_kinds: dict[str, str] = {}
+        self.error_kinds: dict[str, str] = {}
         self._title_note = title_note
         self._update_title()
         self.setWindowIcon(icons.app_icon())
@@ -248,51 +224,12 @@ class MainWindow(WindowFrame):
 
     # --- geometry -----------------------------------------------------------------------------
 
-    def _restore_geometry(self) -> None:
-        s = self.settings
-        geometry = s.get_bytes(GEOMETRY_KEY)
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.first_geometry()
-        else:
-            self.fit_to_screen()
-        state = s.get_bytes(STATE_KEY)
-        if state is not None:
-            self.restoreState(state)
-        splitter = s.get_bytes(SPLITTER_KEY)
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-
-    def first_geometry(self) -> None:
-        """A first start: :data:`FIRST_SIZE`, or the screen's available area if that is
-        smaller, centred on it."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
-            self.resize(*FIRST_SIZE)
-            return
-        available = screen.availableGeometry()
-        rect = fit_rect(QRect(available.topLeft(), QSize(*FIRST_SIZE)), available)
-        rect.moveCenter(available.center())
-        self.setGeometry(fit_rect(rect, available))
-
-    def fit_to_screen(self) -> None:
-        """Keep the window within its screen's available area: a geometry saved at another
-        scale, on a larger screen, or a first size larger than a small (or scaled) screen would
-        put the title bar and the edges out of reach."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
-            return
-        fitted = fit_rect(self.geometry(), screen.availableGeometry())
-        if fitted != self.geometry():
-            self.setGeometry(fitted)
-
     def save_state(self) -> None:
         """Remember the geometry; what belongs to the attached parts (and the last course, once
         the courses were listed) only when they exist, so that a window closed while the
         database was opening does not forget them."""
         s = self.settings
-        s.set_bytes(GEOMETRY_KEY, self.saveGeometry())
-        s.set_bytes(STATE_KEY, self.saveState())
-        s.set_bytes(SPLITTER_KEY, self.splitter.saveState())
+        self._save_geometry()
         if self.attached:
             s.set_bytes(HISTORY_SPLITTER_KEY, self.history_panel.splitter.saveState())
             self.member_panel.save_state()
@@ -411,58 +348,30 @@ class MainWindow(WindowFrame):
 
     def show_notice(self, text: str) -> None:
         """A note on the message bar, above any course message, until dismissed."""
-        self._notices.append(text)
+        self.notices.append(text)
         self._update_message_bar()
 
-    def _dismiss_notice(self) -> None:
-        if self._notices:
-            self._notices.pop(0)
+    def dismiss_notice(self) -> None:
+        if self.notices:
+            self.notices.pop(0)
         self._update_message_bar()
 
     def _update_message_bar(self) -> None:
-        if not self.attached:
-            return
-        course = self.selected_course()
-        message: wording.BarMessage | None
-        if self._batch_failed and not self._notices:
-            # After a "Sync all": the summary, and each failed course one click away.
-            buttons: list[tuple[str, Callable[[], None]]] = [
-                (f"Show {n}", partial(self._show_failed, n))
-                for n in self._batch_failed[:3]
-            ]
-            buttons.append(("Dismiss", self._dismiss_batch))
-            self.message_bar.show_message(wording.html(self._batch_text), Tone.FAILED, buttons)
-            return
-        if self._notices:
-            message = wording.notice(self._notices[0])
-        else:
-            held = self.sync.held.get(course.name) if course is not None else None
-            kind = self._error_kinds.get(course.name) if course is not None else None
-            message = wording.course_message(course, held, self.course_model.now, kind)
-        name = course.name if course is not None else ""
-        self.message_bar.show_bar_message(
-            message,
-            {
-                wording.BarAction.REVIEW: lambda: self._review(name),
-                wording.BarAction.TRY_AGAIN: self.sync_selected,
-                wording.BarAction.EDIT: self.edit_course,
-                wording.BarAction.DISMISS: self._dismiss_notice,
-            },
-        )
+        window_messages.update_message_bar(self)
 
-    def _show_failed(self, name: str) -> None:
-        self._dismiss_batch()
+    def show_failed(self, name: str) -> None:
+        self.dismiss_batch()
         self.select_course(name)
 
-    def _dismiss_batch(self) -> None:
-        self._batch_failed = []
+    def dismiss_batch(self) -> None:
+        self.batch_failed = []
         self._update_message_bar()
 
     def _question_answered(self, _name: str) -> None:
         self._update_message_bar()
         self._update_actions()
 
-    def _review(self, name: str) -> None:
+    def review(self, name: str) -> None:
         self.sync.review(name)
         self._update_message_bar()
 
@@ -522,9 +431,9 @@ class MainWindow(WindowFrame):
             return
         self._show_progress(None)
         if result.ok or result.error_kind is None:
-            self._error_kinds.pop(result.name, None)
+            self.error_kinds.pop(result.name, None)
         else:
-            self._error_kinds[result.name] = result.error_kind
+            self.error_kinds[result.name] = result.error_kind
         selected = self.selected_name()
         if result.name == selected:
             if result.ok:
@@ -539,7 +448,7 @@ class MainWindow(WindowFrame):
         batch = self.sync.last_batch
         failed = wording.failed_names(batch)
         if len(batch) > 1 and failed:
-            self._batch_failed, self._batch_text = failed, summary
+            self.batch_failed, self.batch_text = failed, summary
             self._update_message_bar()
         self._update_actions()
 
@@ -568,30 +477,10 @@ class MainWindow(WindowFrame):
 
     def build_course_menu(self, position: QPoint) -> QMenu | None:
         """Select the course under ``position`` (viewport coordinates) and build the menu of
-        what can be done with it."""
-        index = self.course_view.indexAt(position)
-        if not index.isValid() or not self.attached:
-            return None
-        course = index.data(COURSE_ROLE)
-        if course is not None and course.name != self.selected_name():
-            self.select_course(course.name)
-        self._update_actions()
-        menu = QMenu(self.course_view)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        for action in (
-            self.sync_action,
-            self.edit_action,
-            None,
-            self.history_action,
-            self.export_action,
-            None,
-            self.remove_action,
-        ):
-            if action is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(action)
-        return menu
+        what can be done with it (see :func:`~rostergui.ui.course_actions.course_menu`)."""
+        from rostergui.ui.course_actions import course_menu
+
+        return course_menu(self, position)
 
     # --- tabs ---------------------------------------------------------------------------------
 
