@@ -137,12 +137,8 @@ class RosterService:
         service_key: str | None = None,
         ltik: str | None = None,
     ) -> ConnectionCheck:
-        """Ask LTIAAS what these credentials reach, without saving anything.
-
-        With a launch token the ID token names the platform, the course and whether the roster
-        service is there (and hands out a long-lived service key). With only a service key, a
-        one-member roster request proves the keys and names the course.
-        """
+        """Ask LTIAAS what these credentials reach, without saving anything (see
+        :func:`~rostergui.core.connection.check_connection`)."""
         return connection.check_connection(
             self.client_options, base_url, api_key, service_key=service_key, ltik=ltik
         )
