@@ -21,6 +21,7 @@ import httpx
 import pytest
 import respx
 
+from rostergui.cli.output import sync_json
 from rostergui.core import errors
 from rostergui.core.limits import Limits, RetryPolicy
 from rostergui.core.ltiaas import Credentials, LtiaasClient
@@ -151,7 +152,7 @@ def test_a_member_listed_twice_is_merged_with_every_role_and_a_warning(
     assert result.pages > 1
     assert len(result.warnings) == 1
     assert "2 members were listed more than once" in result.warnings[0]
-    assert result.to_json()["warnings"] == result.warnings
+    assert sync_json([result])[0]["warnings"] == result.warnings
     rows = {r.user_id: r for r in service.members(name, status="all")}
     assert len(rows) == 250
     assert list(rows["u1"].lti_roles) == [M + "Learner", M + "Instructor"]

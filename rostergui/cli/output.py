@@ -173,6 +173,21 @@ def table(rows: Sequence[Sequence[str]], console: Console) -> None:
 # --- the presenter: results in the command line's words ------------------------------------
 
 
+#: The command that fixes a failure of each kind (the core's messages name no front end's
+#: actions; the window offers its own buttons for the same kinds).
+_FIXES = {
+    "secret_missing": "rostergui contexts update '{name}'",
+    "auth": "rostergui contexts update '{name}'",
+    "no_roster_service": "rostergui contexts update '{name}'",
+}
+
+
+def command_hint(kind: str | None, name: str) -> str:
+    """`` (fix: …)`` naming the command for a failure of ``kind``, or nothing."""
+    fix = _FIXES.get(kind or "")
+    return f" (fix: {fix.format(name=name)})" if fix else ""
+
+
 def sync_summary(result: SyncResult) -> str:
     """One sync in a line (its warnings are :func:`sync_lines`' to add)."""
     if result.held:
@@ -181,7 +196,9 @@ def sync_summary(result: SyncResult) -> str:
             "dropped; nothing was changed (confirm with --allow-mass-drop if this is right)"
         )
     if not result.ok:
-        return f"{result.name}: failed — {result.error}"
+        return (
+            f"{result.name}: failed — {result.error}{command_hint(result.error_kind, result.name)}"
+        )
     pages = f"{result.pages} page" + ("s" if result.pages != 1 else "")
     return (
         f"{result.name}: {result.fetched} members on {pages}; +{result.added} added, "
@@ -207,7 +224,24 @@ def sync_lines(result: SyncResult, *, shown: int = 10) -> list[str]:
 
 def sync_json(results: Iterable[SyncResult]) -> list[dict[str, Any]]:
     """The stable shape of ``sync --json``."""
-    return [r.to_json() for r in results]
+    return [
+        {
+            "name": r.name,
+            "ok": r.ok,
+            "held": r.held,
+            "pages": r.pages,
+            "fetched": r.fetched,
+            "added": r.added,
+            "updated": r.updated,
+            "deactivated": r.deactivated,
+            "reactivated": r.reactivated,
+            "active_count": r.active_count,
+            "error": r.error,
+            "warnings": list(r.warnings),
+            "seconds": round(r.seconds, 3),
+        }
+        for r in results
+    ]
 
 
 def course_json(course: Course) -> dict[str, Any]:

@@ -138,8 +138,7 @@ def course_connector(
         if not api_key:
             raise errors.SecretMissingError(
                 f"The LTIAAS API key for {course.base_url} is not in this computer's "
-                f"keyring; give '{course.name}' its keys with Edit course (or "
-                "'rostergui contexts update')"
+                f"keyring; give '{course.name}' its keys again"
             )
         secret = secrets.get_course_secret(course.uid, course.auth_scheme)
         scheme = course.auth_scheme
@@ -149,8 +148,7 @@ def course_connector(
         if not secret:
             raise errors.SecretMissingError(
                 f"The service key for '{course.name}' is not in this computer's keyring; "
-                "give it a fresh launch token with Edit course (or 'rostergui contexts "
-                "update')"
+                "give it a fresh launch token"
             )
         creds = Credentials(api_key, secret, AuthScheme(scheme))
         return open_client(options, course.base_url, creds, cancel)

@@ -61,7 +61,8 @@ class Progress:
 
 @dataclass(slots=True)
 class SyncResult:
-    """What happened. ``to_json`` gives the stable shape of ``sync --json``."""
+    """What happened (the command line's ``sync --json`` shape is made from it in
+    :func:`rostergui.cli.output.sync_json`)."""
 
     name: str
     #: How it ended; FAILED until it is known to have ended otherwise.
@@ -96,23 +97,6 @@ class SyncResult:
     @property
     def cancelled(self) -> bool:
         return self.outcome is Outcome.CANCELLED
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "ok": self.ok,
-            "held": self.held,
-            "pages": self.pages,
-            "fetched": self.fetched,
-            "added": self.added,
-            "updated": self.updated,
-            "deactivated": self.deactivated,
-            "reactivated": self.reactivated,
-            "active_count": self.active_count,
-            "error": self.error,
-            "warnings": list(self.warnings),
-            "seconds": round(self.seconds, 3),
-        }
 
 
 ProgressCallback = Callable[[Progress], None]
