@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from rostergui import APP_NAME, __version__
+from rostergui.arguments import add_load_options, whole_number
 
 #: The commands that open the window; options of ``rostergui`` itself that take a value.
 WINDOW_COMMANDS = ("gui", "demo")
@@ -86,32 +87,6 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--search", help="words that must all occur in name, email or user id")
 
 
-def whole_number(low: int, high: int) -> Callable[[str], int]:
-    """``argparse`` type: a whole number from ``low`` to ``high``, else a usage error."""
-
-    def number(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, not {value:,}")
-        return value
-
-    return number
-
-
-def milliseconds(text: str) -> float:
-    """``argparse`` type: a delay from 0 to 10 minutes, in milliseconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 600_000:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError("must be from 0 to 600000")
-    return value
-
-
 def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # The page sizes are the core's; only the headless commands need them (see module doc).
     from rostergui.core.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE
@@ -122,29 +97,7 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     sim = sub.add_parser("simulator", help="run the LTIAAS-compatible simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8765)
-    # The same options as ``python -m rostergui.simulator`` (rostergui.simulator.cli), spelled
-    # here so that parsing a command line does not import the simulator.
-    sim.add_argument(
-        "--latency-ms",
-        type=milliseconds,
-        default=0.0,
-        metavar="MS",
-        help="delay added to every request, as an LMS takes its time for each page",
-    )
-    sim.add_argument(
-        "--max-in-flight",
-        type=whole_number(1, 1_000_000),
-        default=None,
-        metavar="N",
-        help="answer 429 with Retry-After to requests beyond N at once (default: no limit)",
-    )
-    sim.add_argument(
-        "--retry-after",
-        type=whole_number(0, 3600),
-        default=1,
-        metavar="SECONDS",
-        help="the Retry-After of those 429 answers (default: 1)",
-    )
+    add_load_options(sim)
     sim.add_argument("--churn", action="store_true", help="change rosters a little per sync")
     sim.add_argument(
         "--attack",

@@ -11,10 +11,11 @@ import math
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from types import FrameType
 from typing import TextIO, TypedDict
 
+from rostergui.arguments import add_load_options
 from rostergui.simulator.attacks import ATTACKS, Attack, parse_attack
 from rostergui.simulator.server import Simulator
 
@@ -126,62 +127,6 @@ def attack_option(text: str) -> Attack:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _whole_number(low: int, high: int) -> Callable[[str], int]:
-    """``argparse`` type: a whole number from ``low`` to ``high``."""
-
-    def number(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, not {value:,}")
-        return value
-
-    return number
-
-
-def _up_to(high: float) -> Callable[[str], float]:
-    """``argparse`` type: a number from 0 to ``high`` (never NaN or infinite)."""
-
-    def number(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not 0 <= value <= high:  # also refuses nan and inf
-            raise argparse.ArgumentTypeError(f"must be from 0 to {high:g}")
-        return value
-
-    return number
-
-
-def add_load_options(parser: argparse.ArgumentParser) -> None:
-    """The options that make the simulator slow or busy, shared by ``rostergui simulator`` and
-    ``python -m rostergui.simulator``."""
-    parser.add_argument(
-        "--latency-ms",
-        type=_up_to(600_000),
-        default=0.0,
-        metavar="MS",
-        help="delay added to every request, as an LMS takes its time for each page",
-    )
-    parser.add_argument(
-        "--max-in-flight",
-        type=_whole_number(1, 1_000_000),
-        default=None,
-        metavar="N",
-        help="answer 429 with Retry-After to requests beyond N at once (default: no limit)",
-    )
-    parser.add_argument(
-        "--retry-after",
-        type=_whole_number(0, 3600),
-        default=1,
-        metavar="SECONDS",
-        help="the Retry-After of those 429 answers (default: 1)",
-    )
-
-
 class LoadOptions(TypedDict):
     latency: float
     max_in_flight: int | None
@@ -189,8 +134,7 @@ class LoadOptions(TypedDict):
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
-    """:func:`serve`'s keyword arguments for the options of :func:`add_load_options` (the
-    ``rostergui simulator`` command spells the same options)."""
+    """:func:`serve`'s keyword arguments for the options of :func:`add_load_options`."""
     return LoadOptions(
         latency=args.latency_ms / 1000,
         max_in_flight=args.max_in_flight,
