@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QProgressBar, QToolBar, QWidget
 
 from rostergui.ui import icons
 
@@ -101,8 +101,7 @@ class WindowFrame(QMainWindow):
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        course_menu = bar.addMenu("&Course")
-        for action in (
+        course_actions = (
             self.add_action,
             self.edit_action,
             self.remove_action,
@@ -110,11 +109,9 @@ class WindowFrame(QMainWindow):
             self.sync_action,
             self.sync_all_action,
             self.cancel_action,
-        ):
-            if action is None:
-                course_menu.addSeparator()
-            else:
-                course_menu.addAction(action)
+        )
+        course_menu = bar.addMenu("&Course")
+        _add_all(course_menu, course_actions)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.find_action)
         view_menu.addAction(self.history_action)
@@ -126,24 +123,17 @@ class WindowFrame(QMainWindow):
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (
-            self.add_action,
-            self.edit_action,
-            self.remove_action,
-            None,
-            self.sync_action,
-            self.sync_all_action,
-            self.cancel_action,
-            None,
-            self.export_action,
-            self.history_action,
-            None,
-            self.settings_action,
-        ):
-            if action is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(action)
+        _add_all(
+            toolbar,
+            (
+                *course_actions,
+                None,
+                self.export_action,
+                self.history_action,
+                None,
+                self.settings_action,
+            ),
+        )
         self.toolbar = toolbar
 
     def changeEvent(self, event: QEvent) -> None:
@@ -185,3 +175,12 @@ class WindowFrame(QMainWindow):
         )
         cancel.setStatusTip(tip)
         cancel.setToolTip(f"{tip} (Esc)")
+
+
+def _add_all(target: QMenu | QToolBar, actions: tuple[QAction | None, ...]) -> None:
+    """Add ``actions`` to a menu or toolbar in order, ``None`` as a separator."""
+    for action in actions:
+        if action is None:
+            target.addSeparator()
+        else:
+            target.addAction(action)
