@@ -40,6 +40,13 @@ class CourseActions:
         self.service = service
 
     def add_course(self) -> None:
+        self._course_dialog(None)
+
+    def edit_course(self, course: Course) -> None:
+        self._course_dialog(course)
+
+    def _course_dialog(self, editing: Course | None) -> None:
+        """Open the add dialog, or the edit dialog of ``editing``; select the result."""
         from rostergui.ui import course_dialog
 
         window = self.window
@@ -48,35 +55,20 @@ class CourseActions:
             self.service,
             window.runner,
             existing=[c.name for c in courses],
-            base_url=courses[0].base_url if courses else "",
+            base_url=courses[0].base_url if courses and editing is None else "",
+            editing=editing,
             parent=window,
         )
 
         def finished(_code: int) -> None:
-            added = dialog.added
-            if added is not None and not window.closed:
-                window.show_status(f"Added {added.name}. Press Sync now (F5) to fetch its roster.")
-                window.refresh_courses(select=added.name)
-
-        self._open(dialog, finished)
-
-    def edit_course(self, course: Course) -> None:
-        from rostergui.ui import course_dialog
-
-        window = self.window
-        dialog = course_dialog.CourseDialog(
-            self.service,
-            window.runner,
-            existing=[c.name for c in window.course_model.courses],
-            editing=course,
-            parent=window,
-        )
-
-        def finished(_code: int) -> None:
-            saved = dialog.added
-            if saved is not None and not window.closed:
-                window.show_status(f"Saved {saved.name}.")
-                window.refresh_courses(select=saved.name)
+            course = dialog.added
+            if course is None or window.closed:
+                return
+            if editing is None:
+                window.show_status(f"Added {course.name}. Press Sync now (F5) to fetch its roster.")
+            else:
+                window.show_status(f"Saved {course.name}.")
+            window.refresh_courses(select=course.name)
 
         self._open(dialog, finished)
 
