@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from sync_bench import SimProcess, start_sim_with  # noqa: E402
 
 MEMBERS = 5_000
 SMALL, LARGE = 100, 1_000
@@ -39,10 +40,9 @@ LMSES = (
 MAX_PAGES_HONOURED = 10
 
 
-def _serve(latency: float, port_queue: Any, stop: Any) -> None:
+def _courses() -> list[Any]:
     import dataclasses
 
-    from rostergui.simulator import Simulator
     from rostergui.simulator.model import PagingStyle
     from rostergui.simulator.samples import mooc_course
 
@@ -54,33 +54,11 @@ def _serve(latency: float, port_queue: Any, stop: Any) -> None:
                 course, paging=PagingStyle("page", "page", "per_page"), default_limit=10
             )
         courses.append(course)
-    sim = Simulator(courses=courses, latency=latency)
-    sim.start("127.0.0.1", 0)
-    port_queue.put((sim.base_url, sim.api_key, {c.slug: c.service_key for c in courses}))
-    stop.wait()
-    sim.stop()
-
-
-@dataclass
-class SimProcess:
-    base_url: str
-    api_key: str
-    keys: dict[str, str]
-    process: multiprocessing.process.BaseProcess
-    stop: Any
-
-    def close(self) -> None:
-        self.stop.set()
-        self.process.join(10)
+    return courses
 
 
 def start_sim(latency: float) -> SimProcess:
-    ctx = multiprocessing.get_context("spawn")
-    queue, stop = ctx.Queue(), ctx.Event()
-    process = ctx.Process(target=_serve, args=(latency, queue, stop), daemon=True)
-    process.start()
-    base_url, api_key, keys = queue.get(timeout=120)
-    return SimProcess(base_url, api_key, keys, process, stop)
+    return start_sim_with(_courses, latency)
 
 
 def one_sync(sim: SimProcess, slug: str, page_size: int) -> dict[str, float]:

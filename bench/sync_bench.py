@@ -13,6 +13,7 @@ machine, ratios measured together hold.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,14 +38,20 @@ sys.path.insert(0, str(ROOT))
 PAGE = 100
 
 
-def _serve(sizes: list[int], latency: float, port_queue: Any, stop: Any) -> None:
-    from rostergui.simulator import Simulator
+def mooc_courses(sizes: list[int]) -> list[Any]:
+    """One sample MOOC course per size, ``mooc-<size>``."""
     from rostergui.simulator.samples import mooc_course
 
-    courses = [mooc_course(count=n, slug=f"mooc-{n}") for n in sizes]
-    sim = Simulator(courses=courses, latency=latency)
+    return [mooc_course(count=n, slug=f"mooc-{n}") for n in sizes]
+
+
+def _serve(courses: Callable[[], list[Any]], latency: float, port_queue: Any, stop: Any) -> None:
+    from rostergui.simulator import Simulator
+
+    built = courses()
+    sim = Simulator(courses=built, latency=latency)
     sim.start("127.0.0.1", 0)
-    keys = {c.slug: c.service_key for c in courses}
+    keys = {c.slug: c.service_key for c in built}
     port_queue.put((sim.base_url, sim.api_key, keys))
     stop.wait()
     sim.stop()
@@ -62,13 +70,18 @@ class SimProcess:
         self.process.join(10)
 
 
-def start_sim(sizes: list[int], latency: float) -> SimProcess:
+def start_sim_with(courses: Callable[[], list[Any]], latency: float) -> SimProcess:
+    """The simulator in its own process, serving what ``courses`` (picklable) builds there."""
     ctx = multiprocessing.get_context("spawn")
     queue, stop = ctx.Queue(), ctx.Event()
-    process = ctx.Process(target=_serve, args=(sizes, latency, queue, stop), daemon=True)
+    process = ctx.Process(target=_serve, args=(courses, latency, queue, stop), daemon=True)
     process.start()
     base_url, api_key, keys = queue.get(timeout=120)
     return SimProcess(base_url, api_key, keys, process, stop)
+
+
+def start_sim(sizes: list[int], latency: float) -> SimProcess:
+    return start_sim_with(functools.partial(mooc_courses, sizes), latency)
 
 
 # --- child side ----------------------------------------------------------------------------
