@@ -136,15 +136,18 @@ class PreparedRoster:
     order: Sequence[int] = ()
     sort: SortOrder | None = None
     sort_keys: Mapping[Column, list[Any]] = field(default_factory=dict)
+    #: Every row in name order (the tie-break of every other sort), computed with the roster.
+    name_order: Sequence[int] = ()
 
     @classmethod
     def build(cls, rows: Sequence[MemberRow], sort: SortOrder | None = None) -> PreparedRoster:
         """Fold the rows' search text; with ``sort``, also order them the way the table will
         show them."""
         keys: dict[Column, list[Any]] = {}
+        name_order = _sorted_rows(rows, Column.NAME, False, keys, ())
         order: list[int] = []
         if sort is not None:
-            order = _sorted_rows(rows, sort[0], sort[1], keys)
+            order = _sorted_rows(rows, sort[0], sort[1], keys, name_order)
         haystacks: list[str] = []
         roles: list[str] = []
         active: list[bool] = []
@@ -160,7 +163,16 @@ class PreparedRoster:
             # objects is five times slower (the summary counts them on every filter change).
             add_role(intern(row.role))
             add_active(row.status == MemberStatus.ACTIVE)
-        return cls(rows, haystacks, roles, active, order=order, sort=sort, sort_keys=keys)
+        return cls(
+            rows,
+            haystacks,
+            roles,
+            active,
+            order=order,
+            sort=sort,
+            sort_keys=keys,
+            name_order=name_order,
+        )
 
     @classmethod
     def empty(cls) -> PreparedRoster:
@@ -168,16 +180,24 @@ class PreparedRoster:
 
 
 def _sorted_rows(
-    rows: Sequence[MemberRow], column: Column, descending: bool, cache: dict[Column, list[Any]]
+    rows: Sequence[MemberRow],
+    column: Column,
+    descending: bool,
+    cache: dict[Column, list[Any]],
+    name_order: Sequence[int],
 ) -> list[int]:
     """Row numbers in the order of ``column``; keys are computed once per column and kept in
-    ``cache``."""
+    ``cache``. ``name_order`` is every row in name order (empty: not computed yet)."""
     count = len(rows)
     if column is Column.NAME:
+        if not descending and len(name_order) == count:
+            return list(name_order)
         base: Sequence[int] = range(count)
     else:
         # Rows with equal keys stay in name order, in both directions.
-        base = _sorted_rows(rows, Column.NAME, False, cache)
+        if len(name_order) != count:
+            name_order = _sorted_rows(rows, Column.NAME, False, cache, ())
+        base = name_order
     keys = cache.get(column)
     if keys is None:
         keys = cache[column] = list(map(_SORT_KEYS[column], rows))
@@ -239,7 +259,13 @@ class RosterIndex:
         self._refilter_base()
 
     def _sorted_order(self) -> list[int]:
-        return _sorted_rows(self.roster.rows, self.sort_column, self.descending, self._sort_keys)
+        return _sorted_rows(
+            self.roster.rows,
+            self.sort_column,
+            self.descending,
+            self._sort_keys,
+            self.roster.name_order,
+        )
 
     # --- filtering -------------------------------------------------------------------------
 
@@ -352,6 +378,7 @@ def _release_one(thing: Any) -> None:
             thing.roles,
             thing.active,
             thing.order,
+            thing.name_order,
             *thing.sort_keys.values(),
         ]
         del thing
