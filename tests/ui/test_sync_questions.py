@@ -9,6 +9,8 @@ callback.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -26,6 +28,11 @@ from rostergui.ui.mass_drop import MassDropDialog
 COURSE = "Biology 101"
 
 
+def active_and_runs(service: RosterService) -> tuple[int, int]:
+    """The course's active members and its runs so far, to compare with after a sync."""
+    return len(service.members(COURSE, status="active")), len(service.history(COURSE))
+
+
 def open_question() -> MassDropDialog | None:
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, MassDropDialog) and widget.isVisible():
@@ -37,8 +44,7 @@ def test_scheduled_sync_all_while_the_mass_drop_question_is_open(
     qtbot: QtBot, service: RosterService, sim: Simulator, bio_window: MainWindow
 ) -> None:
     window = bio_window
-    before = len(service.members(COURSE, status="active"))
-    runs_before = len(service.history(COURSE))
+    before, runs_before = active_and_runs(service)
     sim.drop("canvas-bio", count=100)
     started: list[str] = []
     window.sync.started.connect(started.append)
@@ -101,12 +107,8 @@ def test_a_notice_stays_until_dismissed(qtbot: QtBot, bio_window: MainWindow) ->
 def test_closing_during_a_sync_cancels_it_and_waits(
     qtbot: QtBot, service: RosterService, sim: Simulator, bio_window: MainWindow
 ) -> None:
-    import threading
-    import time
-
     window = bio_window
-    before = len(service.members(COURSE, status="active"))
-    runs_before = len(service.history(COURSE))
+    before, runs_before = active_and_runs(service)
     sim.enroll("canvas-bio", count=10)
     sim.latency = 0.3  # three pages: the sync is still fetching when the window closes
     window.sync_action.trigger()
