@@ -9,6 +9,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LANG", "C.UTF-8")
 
+import io
 import uuid
 
 import keyring
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 
+from rostergui.cli import run
 from rostergui.core.limits import RetryPolicy
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import ClientOptions, RosterService
@@ -134,3 +136,56 @@ def add_sim_course(
     else:
         service.add_course(name, sim.base_url, DEFAULT_API_KEY, service_key=course.service_key)
     return name
+
+
+class Cli:
+    """The command line run in-process on a data directory, secrets taken from the environment."""
+
+    def __init__(self, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.data_dir = data_dir
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+        for key in ("ROSTERGUI_API_KEY", "ROSTERGUI_SERVICE_KEY", "ROSTERGUI_LTIK"):
+            self.monkeypatch.delenv(key, raising=False)
+        for key, value in (env or {}).items():
+            self.monkeypatch.setenv(key, value)
+        out, err = io.StringIO(), io.StringIO()
+        code = run(["--data-dir", str(self.data_dir), *argv], out=out, err=err)
+        return code, out.getvalue(), err.getvalue()
+
+    def try_add(
+        self,
+        sim: Simulator,
+        slug: str,
+        name: str,
+        *,
+        ltik: bool = False,
+        api_key: str = DEFAULT_API_KEY,
+        service_key: str | None = None,
+    ) -> tuple[int, str, str]:
+        """``contexts add`` with the secrets in the environment, as a cron job would."""
+        course = sim.course(slug)
+        env = {"ROSTERGUI_API_KEY": api_key}
+        if ltik:
+            env["ROSTERGUI_LTIK"] = course.ltik
+        else:
+            env["ROSTERGUI_SERVICE_KEY"] = service_key or course.service_key
+        return self("contexts", "add", "--name", name, "--base-url", sim.base_url, env=env)
+
+    def add(self, sim: Simulator, slug: str, name: str, *, ltik: bool = False) -> None:
+        code, out, err = self.try_add(sim, slug, name, ltik=ltik)
+        assert code == 0, err
+        assert f"Added '{name}'" in out
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, db_url: str
+) -> Cli:
+    """The command line on the default SQLite file in its data directory, or on PostgreSQL."""
+    if db_url.startswith("postgresql"):
+        monkeypatch.setenv("ROSTERGUI_DB_URL", db_url)
+    else:
+        monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
+    return Cli(tmp_path / "data", monkeypatch)

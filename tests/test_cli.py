@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -14,62 +13,11 @@ import pytest
 from keyring.backends import fail
 
 from rostergui import __version__
-from rostergui.cli import run
 from rostergui.core.secrets import MemoryKeyring
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
+from tests.conftest import Cli
 
 M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-
-
-class Cli:
-    def __init__(self, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.data_dir = data_dir
-        self.monkeypatch = monkeypatch
-
-    def __call__(self, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-        for key in ("ROSTERGUI_API_KEY", "ROSTERGUI_SERVICE_KEY", "ROSTERGUI_LTIK"):
-            self.monkeypatch.delenv(key, raising=False)
-        for key, value in (env or {}).items():
-            self.monkeypatch.setenv(key, value)
-        out, err = io.StringIO(), io.StringIO()
-        code = run(["--data-dir", str(self.data_dir), *argv], out=out, err=err)
-        return code, out.getvalue(), err.getvalue()
-
-    def try_add(
-        self,
-        sim: Simulator,
-        slug: str,
-        name: str,
-        *,
-        ltik: bool = False,
-        api_key: str = DEFAULT_API_KEY,
-        service_key: str | None = None,
-    ) -> tuple[int, str, str]:
-        """``contexts add`` with the secrets in the environment, as a cron job would."""
-        course = sim.course(slug)
-        env = {"ROSTERGUI_API_KEY": api_key}
-        if ltik:
-            env["ROSTERGUI_LTIK"] = course.ltik
-        else:
-            env["ROSTERGUI_SERVICE_KEY"] = service_key or course.service_key
-        return self("contexts", "add", "--name", name, "--base-url", sim.base_url, env=env)
-
-    def add(self, sim: Simulator, slug: str, name: str, *, ltik: bool = False) -> None:
-        code, out, err = self.try_add(sim, slug, name, ltik=ltik)
-        assert code == 0, err
-        assert f"Added '{name}'" in out
-
-
-@pytest.fixture
-def cli(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, db_url: str
-) -> Cli:
-    """The command line on the default SQLite file in its data directory, or on PostgreSQL."""
-    if db_url.startswith("postgresql"):
-        monkeypatch.setenv("ROSTERGUI_DB_URL", db_url)
-    else:
-        monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
-    return Cli(tmp_path / "data", monkeypatch)
 
 
 def test_add_sync_list_members_export_remove(

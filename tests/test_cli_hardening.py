@@ -25,7 +25,7 @@ from rostergui.core.redact import MASK, redact
 from rostergui.core.secrets import MemoryKeyring
 from rostergui.core.sync import Progress
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
-from tests.test_cli import Cli
+from tests.conftest import Cli
 
 M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 #: What must never reach a terminal raw.
@@ -39,18 +39,6 @@ HOSTILE_NAMES = [
     "Isolate\u2067x\u2069",
     "Nel\x85 Del\x7f",
 ]
-
-
-@pytest.fixture
-def cli(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, db_url: str
-) -> Cli:
-    """As in test_cli: the default SQLite file in the data directory, or PostgreSQL."""
-    if db_url.startswith("postgresql"):
-        monkeypatch.setenv("ROSTERGUI_DB_URL", db_url)
-    else:
-        monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
-    return Cli(tmp_path / "data", monkeypatch)
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from rostergui.core.service import ClientOptions, RosterService
 from rostergui.core.sync import SyncEngine
 from rostergui.simulator import Simulator, sample_courses
 from rostergui.simulator.samples import mooc_course
-from tests.conftest import FAST_RETRY, add_sim_course
-from tests.test_cli import Cli
+from tests.conftest import FAST_RETRY, Cli, add_sim_course
 
 MEMBERS = 2_500
 
