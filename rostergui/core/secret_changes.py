@@ -16,6 +16,7 @@ from collections.abc import Callable
 from rostergui.core import errors
 from rostergui.core.redact import remember
 from rostergui.core.secrets import SERVICE_NAME, SecretStore
+from rostergui.core.states import AuthScheme
 
 # Logged under the service's name: each line reports what a service call did.
 log = logging.getLogger("rostergui.core.service")
@@ -60,6 +61,17 @@ class SecretChanges:
             self._undo.append((account, lambda: store.set_course_secret(uid, kind, previous)))
         else:
             self._undo.append((account, lambda: store.delete_course_secret(uid, kind)))
+
+    def set_keys(
+        self, base_url: str, api_key: str, uid: str, *, service_key: str | None, ltik: str | None
+    ) -> None:
+        """A course's keys: its LTIAAS host's API key, and its service key and launch token
+        when given (each stripped)."""
+        self.set_api_key(base_url, api_key.strip())
+        if service_key:
+            self.set_course_secret(uid, AuthScheme.SERVICE_KEY, service_key.strip())
+        if ltik:
+            self.set_course_secret(uid, AuthScheme.LTIK, ltik.strip())
 
     def undo(self) -> None:
         """Put every changed secret back (newest first); failures are logged, not raised, so

@@ -185,11 +185,7 @@ class RosterService:
                     roster_available=check.roster_available,
                 )
                 # Inside the transaction: if the keyring fails, the course is not saved either.
-                changes.set_api_key(base, api_key.strip())
-                if long_lived:
-                    changes.set_course_secret(course.uid, AuthScheme.SERVICE_KEY, long_lived)
-                if ltik:
-                    changes.set_course_secret(course.uid, AuthScheme.LTIK, ltik.strip())
+                changes.set_keys(base, api_key, course.uid, service_key=long_lived, ltik=ltik)
         except BaseException:
             changes.undo()  # the row is not saved: no secrets for it, the old API key back
             raise
@@ -251,11 +247,7 @@ class RosterService:
                 if values:
                     repo.update_course(conn, course.id, **values)
                 if check is not None:
-                    changes.set_api_key(base, key)
-                    if long_lived:
-                        changes.set_course_secret(course.uid, AuthScheme.SERVICE_KEY, long_lived)
-                    if ltik:
-                        changes.set_course_secret(course.uid, AuthScheme.LTIK, ltik.strip())
+                    changes.set_keys(base, key, course.uid, service_key=long_lived, ltik=ltik)
                 updated = repo.get_course_by_id(conn, course.id)
                 old_key_unused = base != course.base_url and not repo.courses_on(
                     conn, course.base_url
@@ -417,13 +409,7 @@ class RosterService:
         try:
             with self._write("saving the course") as conn:
                 repo.update_course(conn, course.id, base_url=base)
-                changes.set_api_key(base, api_key.strip())
-                if service_key:
-                    changes.set_course_secret(
-                        course.uid, AuthScheme.SERVICE_KEY, service_key.strip()
-                    )
-                if ltik:
-                    changes.set_course_secret(course.uid, AuthScheme.LTIK, ltik.strip())
+                changes.set_keys(base, api_key, course.uid, service_key=service_key, ltik=ltik)
                 return repo.get_course_by_id(conn, course.id)
         except BaseException:
             changes.undo()
