@@ -267,15 +267,3 @@ class Operations(QObject):
         self._running.clear()
         return all_stopped
 
-
-def run_in_background(
-    owner: Operations,
-    job: Callable[[], T],
-    on_done: Callable[[T], None],
-    on_error: Callable[[BaseException], None] | None = None,
-    *,
-    name: str = "operation",
-) -> Operation[T, None]:
-    """``owner.run(...)`` as a function: ``job()`` off the GUI thread, ``on_done(result)`` on
-    it."""
-    return owner.run(job, on_done, on_error, name=name)

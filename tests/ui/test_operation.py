@@ -15,7 +15,7 @@ from PySide6.QtCore import qWarning
 from pytestqt.qtbot import QtBot
 
 from rostergui.ui import diagnostics, runtime
-from rostergui.ui.operation import Operations, Reporter, run_in_background
+from rostergui.ui.operation import Operations, Reporter
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_result_reaches_the_gui_thread(qtbot: QtBot, operations: Operations) -> 
         worker.append(threading.current_thread().name)
         return 41 + 1
 
-    run_in_background(operations, job, lambda n: got.append((n, on_gui_thread())), name="answer")
+    operations.run(job, lambda n: got.append((n, on_gui_thread())), name="answer")
     assert operations.busy
     qtbot.waitUntil(lambda: bool(got), timeout=5000)
     assert got == [(42, True)]
