@@ -133,19 +133,20 @@ class CourseActions:
             export_dialog.ask_export(window, name, len(shown_rows), panel.model.total, chosen)
 
     def _export_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, errors.RosterSyncError):
-            self.window.show_status("Export failed.")
-            show_error(self.window, "Export failed", exc.message)
-            return
-        crash.report_bug(exc, self.window)
+        self._failed(exc, "Export failed", "Export failed.")
 
     def background_failed(self, exc: BaseException) -> None:
+        self._failed(exc, APP_NAME, None)
+
+    def _failed(self, exc: BaseException, title: str, status: str | None) -> None:
+        """A known failure in a box titled ``title`` (and ``status``, else its message, in the
+        status bar); anything else is a bug report."""
         window = self.window
         if window.closed:
             return
         if isinstance(exc, errors.RosterSyncError):
-            window.show_status(exc.message)
-            show_error(window, APP_NAME, exc.message)
+            window.show_status(status or exc.message)
+            show_error(window, title, exc.message)
             return
         crash.report_bug(exc, window)
 

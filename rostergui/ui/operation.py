@@ -266,4 +266,3 @@ class Operations(QObject):
                 all_stopped = False
         self._running.clear()
         return all_stopped
-
