@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LANG", "C.UTF-8")
 
 import io
+import subprocess
 import uuid
 
 import keyring
@@ -24,6 +26,7 @@ from rostergui.core.service import ClientOptions, RosterService
 from rostergui.core.store.schema import metadata
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
 
+REPO = Path(__file__).resolve().parents[1]
 FAST_RETRY = RetryPolicy(attempts=3, total_seconds=10, base_delay=0.01, max_delay=0.05)
 
 
@@ -189,3 +192,24 @@ def cli(
     else:
         monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
     return Cli(tmp_path / "data", monkeypatch)
+
+
+@contextmanager
+def simulator_process(
+    argv: Sequence[str], *, what: str = "the simulator"
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A simulator started by ``argv`` in the repository; yields the process and what it printed
+    up to "Press Ctrl+C", and kills it at the end if it is still running."""
+    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("Press"):
+            line = proc.stdout.readline()
+            assert line, f"{what} exited early"
+            lines.append(line)
+        yield proc, "".join(lines)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

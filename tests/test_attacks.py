@@ -60,7 +60,7 @@ from rostergui.simulator.hostile_rosters import (
     DUPLICATE_ROLE,
 )
 from rostergui.simulator.members import LEARNER
-from tests.conftest import database_text
+from tests.conftest import database_text, simulator_process
 
 REPO = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -762,36 +762,19 @@ def test_python_m_simulator_lists_attacks_and_refuses_unknown_ones() -> None:
 
 
 def test_python_m_simulator_serves_its_attacks() -> None:
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "rostergui.simulator", "--port", "0"),
-            *("--attack", "html_200:canvas-bio", "--attack", "never_answer:*:3,duration=1"),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
-    assert proc.stdout is not None
-    try:
-        lines: list[str] = []
-        while not lines or not lines[-1].startswith("Press"):
-            line = proc.stdout.readline()
-            assert line, "the simulator exited early"
-            lines.append(line)
-        text = "".join(lines)
+    argv = [
+        *(sys.executable, "-m", "rostergui.simulator", "--port", "0"),
+        *("--attack", "html_200:canvas-bio", "--attack", "never_answer:*:3,duration=1"),
+    ]
+    with simulator_process(argv) as (proc, text):
         assert "Attacks  : html_200:canvas-bio, never_answer::3" in text
-        base_url = next(ln.split()[-1] for ln in lines if "Base URL" in ln)
+        base_url = next(ln.split()[-1] for ln in text.splitlines() if "Base URL" in ln)
         course = next(c for c in sample_courses() if c.slug == "canvas-bio")
         header = {"Authorization": f"SERVICE-AUTH-V1 {DEFAULT_API_KEY}:{course.service_key}"}
         response = httpx.get(base_url + "/api/memberships", headers=header, timeout=10)
         assert response.headers["content-type"].startswith("text/html")
         proc.terminate()
         assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_sync_all_goes_on_to_the_next_course_after_one_that_never_answers(

@@ -6,11 +6,9 @@ import http.client
 import itertools
 import json
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,12 +17,12 @@ import pytest
 
 from rostergui.simulator import DEFAULT_API_KEY, Fault, SimCourse, Simulator, sample_courses
 from rostergui.simulator.members import member_to_json
+from tests.conftest import simulator_process
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 JSON_TYPE = "application/json; charset=utf-8"
 ROSTER_SLUGS = ["canvas-bio", "moodle-chem", "bb-history", "edx-data", "canvas-large"]
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -717,21 +715,9 @@ def test_lifecycle() -> None:
 
 
 def test_serve_prints_credentials_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from rostergui.simulator import serve; raise SystemExit(serve())"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
-    assert proc.stdout is not None
-    try:
-        lines: list[str] = []
-        while not lines or not lines[-1].startswith("Press"):
-            line = proc.stdout.readline()
-            assert line, "serve() exited early"
-            lines.append(line)
-        text = "".join(lines)
+    code = "from rostergui.simulator import serve; raise SystemExit(serve())"
+    argv = [sys.executable, "-c", code]
+    with simulator_process(argv, what="serve()") as (proc, text):
         base_url = re.search(r"Base URL : (\S+)", text)
         assert base_url is not None
         assert DEFAULT_API_KEY in text
@@ -741,11 +727,8 @@ def test_serve_prints_credentials_and_stops_on_sigterm() -> None:
         assert httpx.get(base_url.group(1) + "/api/memberships").status_code == 401
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+        assert proc.stdout is not None
         assert "stopped" in proc.stdout.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_internal_error_is_500_json(sim: Simulator, client: httpx.Client) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,9 +20,7 @@ from rostergui.core.service import RosterService
 from rostergui.simulator import DEFAULT_API_KEY, Fault, Simulator, sample_courses
 from rostergui.simulator.cli import main as simulator_main
 from rostergui.simulator.samples import mooc_course
-from tests.conftest import add_sim_course
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import add_sim_course, simulator_process
 
 
 def service_auth(sim: Simulator, slug: str) -> dict[str, str]:
@@ -254,21 +250,7 @@ def test_simulator_commands_refuse_bad_options(
 )
 def test_a_running_simulator_limits_requests(command: list[str]) -> None:
     options = ["--port", "0", "--latency-ms", "400", "--max-in-flight", "1", "--retry-after", "5"]
-    proc = subprocess.Popen(
-        [*command, *options],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
-    assert proc.stdout is not None
-    try:
-        lines: list[str] = []
-        while not lines or not lines[-1].startswith("Press"):
-            line = proc.stdout.readline()
-            assert line, "the simulator exited early"
-            lines.append(line)
-        text = "".join(lines)
+    with simulator_process([*command, *options]) as (proc, text):
         assert "Latency  : 0.4 s" in text
         assert "Limit    : 1 requests at once, then 429 with Retry-After: 5" in text
         found = re.search(r"Base URL : (\S+)", text)
@@ -284,7 +266,3 @@ def test_a_running_simulator_limits_requests(command: list[str]) -> None:
         assert results[0].status_code == 401
         proc.terminate()
         assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
