@@ -24,5 +24,7 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
 
 
-def default_db_url(directory: Path) -> str:
-    return f"sqlite:///{directory / DB_FILE_NAME}"
+def database_url(directory: Path, explicit: str | None = None) -> str:
+    """The database to open: ``explicit`` (``--db-url``), ``ROSTERGUI_DB_URL``, then the SQLite
+    file in ``directory``."""
+    return explicit or os.environ.get("ROSTERGUI_DB_URL") or f"sqlite:///{directory / DB_FILE_NAME}"

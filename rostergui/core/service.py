@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from rostergui.core import connection, errors, export
 from rostergui.core.connection import ClientOptions, ConnectionCheck
 from rostergui.core.input_checks import checked_base_url, checked_role_key
 from rostergui.core.limits import DEFAULT_PAGE_SIZE
-from rostergui.core.paths import data_dir, default_db_url
+from rostergui.core.paths import data_dir, database_url
 from rostergui.core.roles import RoleMapping, ToolRole
 from rostergui.core.secret_changes import SecretChanges, delete_after_commit, remember_all
 from rostergui.core.secrets import COURSE_SECRET_KINDS, SecretStore
@@ -86,8 +85,7 @@ class RosterService:
     ) -> RosterService:
         """Open the database (``db_timeouts`` default to :meth:`Timeouts.from_env`)."""
         directory = data_dir(data_directory)
-        url = db_url or os.environ.get("ROSTERGUI_DB_URL") or default_db_url(directory)
-        engine = open_database(url, db_timeouts)
+        engine = open_database(database_url(directory, db_url), db_timeouts)
         try:
             return cls(
                 engine,
@@ -420,8 +418,7 @@ class RosterService:
         """The database :meth:`open` uses for these arguments, with any password hidden."""
         from rostergui.core.store.db import describe_url
 
-        url = db_url or os.environ.get("ROSTERGUI_DB_URL") or default_db_url(data_directory)
-        return describe_url(url)
+        return describe_url(database_url(data_directory, db_url))
 
     @staticmethod
     def keyring_report(secrets: SecretStore | None = None) -> tuple[str, str]:
