@@ -38,15 +38,9 @@ from rostergui.core.sync import MassDropPolicy, ProgressCallback, SyncEngine, Sy
 
 log = logging.getLogger(__name__)
 
-# ClientOptions, ConnectionCheck and the input checks live in their own modules; they are
-# re-exported here for the front ends and the demo, which import them from the service.
-__all__ = [
-    "ClientOptions",
-    "ConnectionCheck",
-    "RosterService",
-    "checked_base_url",
-    "checked_role_key",
-]
+# ClientOptions and ConnectionCheck live in connection.py; they are re-exported here for the
+# front ends, the demo and the benchmarks, which import them from the service.
+__all__ = ["ClientOptions", "ConnectionCheck", "RosterService"]
 
 
 class RosterService:
