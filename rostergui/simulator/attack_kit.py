@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from rostergui.simulator.members import LEARNER
+from rostergui.simulator.members import LEARNER, json_text
 from rostergui.simulator.model import SimCourse
 
 if TYPE_CHECKING:
@@ -89,11 +89,6 @@ class AttackSpec:
     roster_only: bool = True
     #: Default of ``Attack.size`` (0 where the attack has no size).
     size: int = 0
-
-
-def json_text(value: object) -> str:
-    """JSON as the simulator sends it."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def ascii_json(value: object) -> str:

@@ -23,10 +23,10 @@ from rostergui.simulator.attack_kit import (
     Context,
     json_answer,
     json_array,
-    json_text,
     member_texts,
     render_page,
 )
+from rostergui.simulator.members import json_text
 
 #: The id ``repeated_keys`` puts first in the page's first member (its real id follows).
 DECOY_ID = "decoy-repeated-key"

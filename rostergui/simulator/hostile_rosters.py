@@ -22,7 +22,6 @@ from rostergui.simulator.attack_kit import (
     hostile_member,
     json_answer,
     json_array,
-    json_text,
     member_texts,
     page_members,
     render_page,
@@ -30,7 +29,7 @@ from rostergui.simulator.attack_kit import (
     with_members,
     with_param,
 )
-from rostergui.simulator.members import LEARNER, MEMBERSHIP, member_to_json
+from rostergui.simulator.members import LEARNER, MEMBERSHIP, json_text, member_to_json
 
 #: The ids ``id_controls`` adds: a line break, a terminal escape, a bidi override, tab and bell.
 CONTROL_IDS: tuple[str, ...] = (

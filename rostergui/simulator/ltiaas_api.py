@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from rostergui.simulator.members import COURSE_OFFERING
+from rostergui.simulator.members import COURSE_OFFERING, json_text
 from rostergui.simulator.model import Fault, SimCourse
 
 SERVICE_SCHEME = "SERVICE-AUTH-V1"
@@ -23,10 +23,6 @@ LTIK_SCHEME = "LTIK-AUTH-V2"
 IDTOKEN_PATH = "/api/idtoken"
 MEMBERSHIPS_PATH = "/api/memberships"
 TOOL_URL = "https://rostersync.sim.example"
-
-
-def json_text(payload: object) -> str:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
 def json_bytes(payload: object) -> bytes:

@@ -106,7 +106,8 @@ def raw_user_id(member: RawMember) -> str:
     return "" if value is None else str(value)
 
 
-def _json_text(value: object) -> str:
+def json_text(value: object) -> str:
+    """JSON as the simulator sends it: compact, non-ASCII as is."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -169,8 +170,8 @@ class MemberSource:
         self._staff_total = upto
         self._roles_json: dict[tuple[str, ...], str] = {}
         self._names_json: dict[tuple[int, int, int, bool], tuple[str, str]] = {}
-        self._domain_text = _json_text(email_domain)[1:-1]
-        self._picture_text = _json_text(picture_base or "")[1:-1]
+        self._domain_text = json_text(email_domain)[1:-1]
+        self._picture_text = json_text(picture_base or "")[1:-1]
         self._institution = institution_role is not None and institution_permille > 0
 
     def make_id(self, serial: int) -> str:
@@ -268,7 +269,7 @@ class MemberSource:
         names_json, email_local = names
         roles_json = self._roles_json.get(roles)
         if roles_json is None:
-            roles_json = self._roles_json[roles] = _json_text(list(roles))
+            roles_json = self._roles_json[roles] = json_text(list(roles))
         head = '{"user_id":' if snake else '{"userId":'
         if self.id_style == "serial":
             uid_json = f'"u{serial:06d}"'
@@ -295,7 +296,7 @@ class MemberSource:
         if snake:
             given_key, family_key = "given_name", "family_name"
         text = (
-            f',"name":{_json_text(locale.full_name(given, family))}'
-            f',"{given_key}":{_json_text(given)},"{family_key}":{_json_text(family)}'
+            f',"name":{json_text(locale.full_name(given, family))}'
+            f',"{given_key}":{json_text(given)},"{family_key}":{json_text(family)}'
         )
-        return text, _json_text(self._email_local(li, gi, fi))[1:-1]
+        return text, json_text(self._email_local(li, gi, fi))[1:-1]

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from rostergui.simulator.ltiaas_api import INVALID_LIMIT, INVALID_URL, NO_NRPS, Response, json_text
-from rostergui.simulator.members import Entry, member_to_json
+from rostergui.simulator.ltiaas_api import INVALID_LIMIT, INVALID_URL, NO_NRPS, Response
+from rostergui.simulator.members import Entry, json_text, member_to_json
 from rostergui.simulator.model import SimCourse
 
 #: The largest page size a ``next`` link may name, unless its course's LMS allows larger
