@@ -28,7 +28,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from sync_bench import SimProcess, start_sim_with  # noqa: E402
+from sync_bench import SimProcess, bench_service, start_sim_with  # noqa: E402
 
 MEMBERS = 5_000
 SMALL, LARGE = 100, 1_000
@@ -63,18 +63,10 @@ def start_sim(latency: float) -> SimProcess:
 
 def one_sync(sim: SimProcess, slug: str, page_size: int) -> dict[str, float]:
     """A first sync of the course on a fresh database, asking for ``page_size`` a page."""
-    from rostergui.core.secrets import MemoryKeyring, SecretStore
-    from rostergui.core.service import ConnectionCheck, RosterService
-
     with tempfile.TemporaryDirectory() as directory:
-        service = RosterService.open(
-            data_directory=directory, secrets=SecretStore(MemoryKeyring()), page_size=page_size
-        )
+        service = bench_service(directory, sim.base_url, sim.api_key, sim.keys[slug],
+                                page_size=page_size)
         try:
-            check = ConnectionCheck("https://bench.example", None, "ctx", "Bench", None, None,
-                                    True)
-            service.add_course("bench", sim.base_url, sim.api_key, service_key=sim.keys[slug],
-                               check=check)
             result = service.sync("bench")
         finally:
             service.close()

@@ -161,19 +161,31 @@ class _Profile:
             self.statements[label] = self.statements.get(label, 0.0) + took
 
 
-def child_sync(base_url: str, api_key: str, key: str, runs: int) -> dict[str, Any]:
-    """Full syncs (first, then unchanged re-syncs) on a fresh database, each profiled when
-    ``runs`` is given as ``-N``."""
+def bench_service(directory: str, base_url: str, api_key: str, key: str, *,
+                  page_size: int) -> Any:
+    """A service on a fresh database in ``directory``, its keys in memory, with the course
+    "bench" added (its connection check taken as passed)."""
     from rostergui.core.secrets import MemoryKeyring, SecretStore
     from rostergui.core.service import ConnectionCheck, RosterService
 
+    service = RosterService.open(data_directory=directory, secrets=SecretStore(MemoryKeyring()),
+                                 page_size=page_size)
+    try:
+        check = ConnectionCheck("https://bench.example", None, "ctx", "Bench", None, None, True)
+        service.add_course("bench", base_url, api_key, service_key=key, check=check)
+    except BaseException:
+        service.close()
+        raise
+    return service
+
+
+def child_sync(base_url: str, api_key: str, key: str, runs: int) -> dict[str, Any]:
+    """Full syncs (first, then unchanged re-syncs) on a fresh database, each profiled when
+    ``runs`` is given as ``-N``."""
     profile_first = runs < 0
     runs = abs(runs)
     with tempfile.TemporaryDirectory() as directory:
-        service = RosterService.open(data_directory=directory,
-                                     secrets=SecretStore(MemoryKeyring()), page_size=PAGE)
-        check = ConnectionCheck("https://bench.example", None, "ctx", "Bench", None, None, True)
-        service.add_course("bench", base_url, api_key, service_key=key, check=check)
+        service = bench_service(directory, base_url, api_key, key, page_size=PAGE)
         profile = _Profile(service.engine) if profile_first else None
         results = []
         for _ in range(runs):
