@@ -121,21 +121,6 @@ _SQLITE_ROWS = f"""
 """
 
 
-def _merge(held: tuple[Any, ...] | None, row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Two listings of one user, merged as :data:`_UPSERT` merges them in the database."""
-    if held is None:
-        return row
-    active = held[7] == MemberStatus.ACTIVE
-    roles = held[5] if held[5] == row[5] else f"{held[5]}{_ROLES_SEPARATOR}{row[5]}"
-    return (
-        *row[:5],
-        roles,
-        held[6] if active else row[6],
-        MemberStatus.ACTIVE if active else row[7],
-        held[8] + row[8],
-    )
-
-
 def _joined_roles(roles_json: str) -> str:
     """One role list from the lists of every listing, each role once, in first-seen order."""
     roles: dict[str, None] = {}
@@ -154,8 +139,8 @@ def sqlite_has_json(conn: Connection) -> bool:
 
 
 class StagedRoster:
-    """A temporary table of the members fetched so far: one row per user, the last copy of a
-    member repeated across pages wins."""
+    """A temporary table of the members fetched so far: one row per user, a user listed more
+    than once merged as :data:`_UPSERT` says."""
 
     #: Rows per ``executemany`` where that is the way in: one per page of 100 costs twice as
     #: much per row.
@@ -165,7 +150,7 @@ class StagedRoster:
         self.conn = conn
         self.mapping = mapping
         self.json = conn.dialect.name == "sqlite" and sqlite_has_json(conn)
-        self._pending: dict[str, tuple[Any, ...]] = {}
+        self._pending: list[tuple[Any, ...]] = []
         #: Users the LMS listed more than once, and how often (known after ``finish``).
         self.repeated: list[tuple[str, int]] = []
         # A fresh table on every sync: the sync's connection is closed afterwards, and its
@@ -179,9 +164,9 @@ class StagedRoster:
             # read the one way the checks read it.
             self._execute(_SQLITE_PLAIN, orjson.dumps(page.raw_members))
             return
-        rows: dict[str, tuple[Any, ...]] = {}
-        for m in page.members:
-            row = (
+        # A user listed twice is merged by the database, as :data:`_UPSERT` says.
+        rows = [
+            (
                 m.user_id,
                 m.name,
                 m.given_name,
@@ -192,14 +177,13 @@ class StagedRoster:
                 MemberStatus.ACTIVE if m.status == "Active" else MemberStatus.INACTIVE,
                 1,
             )
-            rows[m.user_id] = _merge(rows.get(m.user_id), row)
+            for m in page.members
+        ]
         if self.json:
-            self._execute(_SQLITE_ROWS, orjson.dumps(list(rows.values())).decode())
+            self._execute(_SQLITE_ROWS, orjson.dumps(rows).decode())
             return
-        pending = self._pending
-        for user_id, row in rows.items():
-            pending[user_id] = _merge(pending.get(user_id), row)
-        if len(pending) >= self.BATCH:
+        self._pending.extend(rows)
+        if len(self._pending) >= self.BATCH:
             self._flush()
 
     def _execute(self, sql: str, document: str | bytes) -> None:
@@ -210,7 +194,7 @@ class StagedRoster:
             cursor.close()
 
     def _flush(self) -> None:
-        rows, self._pending = list(self._pending.values()), {}
+        rows, self._pending = self._pending, []
         bulk.insert_rows(self.conn, STAGING, _COLUMNS, rows, upsert=_UPSERT)
 
     def finish(self) -> None:
