@@ -43,6 +43,13 @@ log = logging.getLogger(__name__)
 __all__ = ["ClientOptions", "ConnectionCheck", "RosterService"]
 
 
+def _long_lived(check: ConnectionCheck, service_key: str | None) -> tuple[str | None, AuthScheme]:
+    """The key a course keeps syncing with (the one LTIAAS handed out, else the one typed),
+    and the scheme that follows: a service key, or only the launch token without one."""
+    long_lived = check.service_key or (service_key.strip() if service_key else None)
+    return long_lived, AuthScheme.SERVICE_KEY if long_lived else AuthScheme.LTIK
+
+
 class RosterService:
     """One open database plus the keyring. Safe to share between threads: every call opens its
     own connection, and every sync its own HTTP client."""
@@ -159,8 +166,7 @@ class RosterService:
             name = repo.check_name_free(conn, name)
         check = check or self.check_connection(base, api_key, service_key=service_key, ltik=ltik)
         remember_all(check.service_key)
-        long_lived = check.service_key or (service_key.strip() if service_key else None)
-        scheme = AuthScheme.SERVICE_KEY if long_lived else AuthScheme.LTIK
+        long_lived, scheme = _long_lived(check, service_key)
         changes = SecretChanges(self.secrets)
         try:
             with self._write("saving the course") as conn:
@@ -223,10 +229,10 @@ class RosterService:
                     f"'{course.title or course.name}'; add it as a new course instead"
                 )
         if check is not None:
-            long_lived = check.service_key or (service_key.strip() if service_key else None)
+            long_lived, scheme = _long_lived(check, service_key)
             values.update(
                 base_url=base,
-                auth_scheme=AuthScheme.SERVICE_KEY if long_lived else AuthScheme.LTIK,
+                auth_scheme=scheme,
                 roster_available=check.roster_available,
                 context_id=course.context_id or check.context_id,
                 title=course.title or check.title,
