@@ -21,6 +21,7 @@ from rostergui.core.redact import redact
 
 LOG_FILE_NAME = "rostersync.log"
 
+
 class RedactingFilter(logging.Filter):
     """Scrubs the fully formatted message and any traceback text."""
 
