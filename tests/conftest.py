@@ -194,6 +194,14 @@ def cli(
     return Cli(tmp_path / "data", monkeypatch)
 
 
+
+@pytest.fixture
+def bare_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring) -> Cli:
+    """The command line with no ROSTERGUI_DB_URL: for commands given their own --db-url, or
+    refused before any database is opened."""
+    monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
+    return Cli(tmp_path / "data", monkeypatch)
+
 @contextmanager
 def simulator_process(
     argv: Sequence[str], *, what: str = "the simulator"

@@ -41,13 +41,6 @@ HOSTILE_NAMES = [
 ]
 
 
-@pytest.fixture
-def bare_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring) -> Cli:
-    """For commands given their own --db-url."""
-    monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
-    return Cli(tmp_path / "data", monkeypatch)
-
-
 def one_clear_line(code: int, out: str, err: str, *words: str) -> None:
     assert code == 1, (out, err)
     assert err.count("\n") == 1 and err.startswith("rostergui: "), err

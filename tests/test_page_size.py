@@ -144,15 +144,7 @@ def test_the_service_checks_its_page_size(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ the command line
 
 
-def test_sync_page_size_option(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring,
-    db_url: str, lms_sim: Simulator,
-) -> None:
-    if db_url.startswith("postgresql"):
-        monkeypatch.setenv("ROSTERGUI_DB_URL", db_url)
-    else:
-        monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
-    cli = Cli(tmp_path / "data", monkeypatch)
+def test_sync_page_size_option(cli: Cli, lms_sim: Simulator) -> None:
     cli.add(lms_sim, "honours", "Honours")
     lms_sim.reset_log()
     code, _out, err = cli("sync", "Honours", "--page-size", "250", "--json")
@@ -174,16 +166,10 @@ def test_sync_page_size_default_and_range() -> None:
 
 @pytest.mark.parametrize("value", ["0", "10001", "-5", "many", "1.5", ""])
 def test_sync_page_size_out_of_range_is_a_usage_error(
-    cli: Cli, value: str, capsys: pytest.CaptureFixture[str]
+    bare_cli: Cli, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as caught:
-        cli("sync", "A", "--page-size", value)
+        bare_cli("sync", "A", "--page-size", value)
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert "--page-size" in err
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring) -> Cli:
-    monkeypatch.delenv("ROSTERGUI_DB_URL", raising=False)
-    return Cli(tmp_path / "data", monkeypatch)
