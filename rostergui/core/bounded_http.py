@@ -75,14 +75,14 @@ class Deadline(httpcore.NetworkBackend):
             raise DeadlineExceeded("the request's deadline passed")
         return remaining
 
-    def bound(self, timeout: float | None) -> float | None:
+    def _bound(self, timeout: float | None) -> float | None:
         """The whole wait allowed to a step that cannot be resumed (connect, TLS, a write)."""
         remaining = self._check()
         if remaining is None:
             return timeout
         return remaining if timeout is None else min(timeout, remaining)
 
-    def patiently(
+    def _patiently(
         self,
         step: typing.Callable[[float], bytes],
         timeout: float | None,
@@ -112,7 +112,7 @@ class Deadline(httpcore.NetworkBackend):
         socket_options: _SocketOptions = None,
     ) -> httpcore.NetworkStream:
         stream = self._backend.connect_tcp(
-            host, port, self.bound(timeout), local_address, socket_options
+            host, port, self._bound(timeout), local_address, socket_options
         )
         return _Stream(stream, self)
 
@@ -134,11 +134,11 @@ class _Stream(httpcore.NetworkStream):
         self._deadline = deadline
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._deadline.patiently(lambda wait: self._stream.read(max_bytes, wait), timeout)
+        return self._deadline._patiently(lambda wait: self._stream.read(max_bytes, wait), timeout)
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         # A write that times out part-way cannot be resumed: one bounded wait.
-        self._stream.write(buffer, self._deadline.bound(timeout))
+        self._stream.write(buffer, self._deadline._bound(timeout))
 
     def close(self) -> None:
         self._stream.close()
@@ -149,7 +149,9 @@ class _Stream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        stream = self._stream.start_tls(ssl_context, server_hostname, self._deadline.bound(timeout))
+        stream = self._stream.start_tls(
+            ssl_context, server_hostname, self._deadline._bound(timeout)
+        )
         return _Stream(stream, self._deadline)
 
     def get_extra_info(self, info: str) -> typing.Any:
@@ -215,15 +217,3 @@ def is_certificate_error(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
-
-
-__all__ = [
-    "ACCEPT_ENCODING",
-    "BodyTooLarge",
-    "Deadline",
-    "DeadlineExceeded",
-    "UnsupportedEncoding",
-    "is_certificate_error",
-    "read_body",
-    "transport",
-]
