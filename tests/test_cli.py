@@ -13,7 +13,9 @@ import pytest
 from keyring.backends import fail
 
 from rostergui import __version__
+from rostergui.core import errors
 from rostergui.core.secrets import MemoryKeyring
+from rostergui.core.service import RosterService
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
 from tests.conftest import Cli
 
@@ -300,3 +302,15 @@ def test_a_second_machine_gives_a_shared_course_its_own_keys(
     assert "Updated 'Biology'" in out
     assert cli("sync", "Biology")[0] == 0
 
+
+
+def test_the_core_names_no_command_and_the_command_line_adds_the_fix(
+    cli: Cli, service: RosterService
+) -> None:
+    """With no course stored, the core says only that; the command line names the command."""
+    code, _, err = cli("members", "Biology")
+    assert code == 1
+    assert "no courses are stored yet (fix: rostergui contexts add NAME" in err
+    with pytest.raises(errors.NoCoursesError) as caught:
+        service.course("Biology")
+    assert "contexts" not in caught.value.message

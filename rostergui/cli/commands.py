@@ -81,7 +81,7 @@ def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console)
     if args.all:
         names = [c.name for c in service.courses()]
         if not names:
-            raise errors.ConfigError("There are no courses to sync; add one with 'contexts add'")
+            raise errors.NoCoursesError("There are no courses to sync")
     else:
         names = list(dict.fromkeys(args.names))
     results: list[SyncResult] = []

@@ -179,6 +179,8 @@ _FIXES = {
     "secret_missing": "rostergui contexts update '{name}'",
     "auth": "rostergui contexts update '{name}'",
     "no_roster_service": "rostergui contexts update '{name}'",
+    "no_courses": "rostergui contexts add NAME --base-url URL",
+    "database_location": "--data-dir FOLDER or --db-url URL",
 }
 
 

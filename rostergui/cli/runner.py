@@ -9,7 +9,13 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from rostergui.cli.output import EXIT_FAILED, Console, OutputClosed, discard_output
+from rostergui.cli.output import (
+    EXIT_FAILED,
+    Console,
+    OutputClosed,
+    command_hint,
+    discard_output,
+)
 from rostergui.cli.parser import build_parser, opens_window, usage_problem
 
 if TYPE_CHECKING:
@@ -74,7 +80,7 @@ def run_headless(
         return EXIT_FAILED
     except errors.RosterSyncError as exc:
         log.error("%s failed: %s (%s)", command, exc.message, exc.detail or "")
-        _report(console, exc.message)
+        _report(console, exc.message + command_hint(exc.kind, getattr(args, "name", "") or ""))
         return EXIT_FAILED
     except KeyboardInterrupt:
         _report(console, "interrupted")

@@ -41,6 +41,12 @@ class CourseNotFoundError(ConfigError):
     kind = "not_found"
 
 
+class NoCoursesError(CourseNotFoundError):
+    """Asked for a course when none is stored: each front end says how to add one."""
+
+    kind = "no_courses"
+
+
 # --- LTIAAS / LMS ---------------------------------------------------------------------------
 
 
@@ -135,6 +141,13 @@ class SyncBusyError(RosterSyncError):
 
 class StorageError(RosterSyncError):
     kind = "storage"
+
+
+class DatabaseLocationError(StorageError):
+    """The database's file or folder cannot be created or opened where it was asked for;
+    each front end says how to choose another place."""
+
+    kind = "database_location"
 
 
 class DatabaseLockedError(StorageError):

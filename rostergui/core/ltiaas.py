@@ -41,18 +41,6 @@ from rostergui.core.states import AuthScheme
 
 log = logging.getLogger(__name__)
 
-# Limits, RetryPolicy and normalise_base_url live in their own modules (limits, origin); they
-# are re-exported here for the window, which imports them from this module.
-__all__ = [
-    "Credentials",
-    "LaunchInfo",
-    "Limits",
-    "LtiaasClient",
-    "RetryPolicy",
-    "normalise_base_url",
-]
-
-
 @dataclass(frozen=True, slots=True)
 class Credentials:
     """What authenticates a request. ``repr`` hides the secrets."""

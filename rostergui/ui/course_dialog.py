@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from rostergui.core import errors
-from rostergui.core.ltiaas import normalise_base_url
+from rostergui.core.origin import normalise_base_url
 from rostergui.core.service import ConnectionCheck, RosterService
 from rostergui.core.states import AuthScheme
 from rostergui.core.store.repo import Course

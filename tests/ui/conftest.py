@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, qInstallMessageHandler
 from pytestqt.qtbot import QtBot
 
-from rostergui.core.ltiaas import RetryPolicy
+from rostergui.core.limits import RetryPolicy
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import ClientOptions, RosterService
 from rostergui.simulator import DEFAULT_API_KEY, Simulator

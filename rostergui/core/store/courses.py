@@ -71,8 +71,11 @@ def get_course(conn: Connection, name: str) -> Course:
             .scalars()
             .all()
         )
-        hint = f"; known courses: {', '.join(known)}" if known else "; add one with 'contexts add'"
-        raise errors.CourseNotFoundError(f"No course named '{name}'{hint}")
+        if not known:
+            raise errors.NoCoursesError(f"No course named '{name}': no courses are stored yet")
+        raise errors.CourseNotFoundError(
+            f"No course named '{name}'; known courses: {', '.join(known)}"
+        )
     return course
 
 

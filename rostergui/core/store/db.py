@@ -182,9 +182,9 @@ def create_db_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
                 if not folder.is_dir():
                     private_files.ensure_private_dir(folder)
             except OSError as exc:
-                raise errors.StorageError(
+                raise errors.DatabaseLocationError(
                     f"Cannot create the folder for the database ({exc.strerror}); choose "
-                    "another data directory (--data-dir) or database URL (--db-url)"
+                    "another data folder or database URL"
                 ) from exc
             _private_sqlite_file(Path(database))
         engine = create_engine(url, connect_args={"timeout": timeouts.lock})
@@ -277,7 +277,8 @@ def translate(exc: BaseException, *, doing: str) -> errors.StorageError:
     if has("unable to open"):
         return error(
             f"Cannot open the database file ({doing}); check that its folder exists and is "
-            "writable, or choose another data directory (--data-dir) or database URL (--db-url)"
+            "writable, or choose another data folder or database URL",
+            errors.DatabaseLocationError,
         )
     if has("could not connect", "connection refused", "connection failed"):
         return error(
