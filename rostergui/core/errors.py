@@ -47,6 +47,18 @@ class NoCoursesError(CourseNotFoundError):
     kind = "no_courses"
 
 
+class DuplicateCourseError(ConfigError):
+    """The LMS course (platform and context) is already stored under another name; one LMS
+    course kept twice would be synced twice and counted twice. ``existing`` names the course
+    that holds it, so each front end can point at it."""
+
+    kind = "duplicate_course"
+
+    def __init__(self, message: str, *, existing: str, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.existing = existing
+
+
 # --- LTIAAS / LMS ---------------------------------------------------------------------------
 
 
