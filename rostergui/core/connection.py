@@ -19,6 +19,8 @@ from rostergui.core import errors
 from rostergui.core.input_checks import checked_base_url
 from rostergui.core.limits import Limits, RetryPolicy
 from rostergui.core.ltiaas import Credentials, LtiaasClient
+from rostergui.core.origin import normalise_base_url
+from rostergui.core.origin_gate import OriginGates
 from rostergui.core.secret_changes import remember_all
 from rostergui.core.secrets import SecretStore
 from rostergui.core.states import AuthScheme
@@ -48,10 +50,15 @@ class ConnectionCheck:
 
 @dataclass(frozen=True, slots=True)
 class ClientOptions:
+    """How every client of a service is made. ``gates`` is shared by all of them: the
+    clients of one LTIAAS origin share its request places, back-off and a refused API key
+    (see :mod:`~rostergui.core.origin_gate`)."""
+
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     limits: Limits = field(default_factory=Limits)
     transport: httpx.BaseTransport | None = None
+    gates: OriginGates = field(default_factory=OriginGates, compare=False)
 
 
 def open_client(
@@ -68,6 +75,7 @@ def open_client(
         limits=options.limits,
         cancel=cancel,
         transport=options.transport,
+        gate=options.gates.gate(normalise_base_url(base_url)),
     )
 
 

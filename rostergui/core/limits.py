@@ -56,6 +56,18 @@ def checked_page_size(size: int | None) -> int | None:
     return size
 
 
+#: Courses synced at once by a round ("Sync all", ``sync --all``): the LMS's latency, not this
+#: machine, bounds one course's sync, so a few at once divide the round's time.
+DEFAULT_JOBS = 4
+#: The most courses at once. Each running sync holds one database connection for its whole
+#: fetch (its staging table lives there) and briefly a second one, and the database pool
+#: keeps 15; beyond 12 the courses would wait for connections rather than for the LMS.
+MAX_JOBS = 12
+#: Requests (and so courses) at once per LTIAAS origin: the courses on one origin share one
+#: LTIAAS account, which LTIAAS and the LMSes behind it limit as a whole.
+DEFAULT_PER_ORIGIN = 4
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     attempts: int = 5

@@ -33,9 +33,10 @@ import httpx
 from rostergui import __version__
 from rostergui.core import bounded_http, errors
 from rostergui.core.limits import Limits, PagingCycle, RetryPolicy, duration
-from rostergui.core.ltiaas_errors import http_error, retry_after
+from rostergui.core.ltiaas_errors import ApiKeyRefusedError, http_error, retry_after
 from rostergui.core.nrps import JsonError, RosterPage, decode_json, optional_text, read_page
 from rostergui.core.origin import normalise_base_url
+from rostergui.core.origin_gate import OriginGate, key_digest
 from rostergui.core.redact import remember
 from rostergui.core.states import AuthScheme
 
@@ -107,8 +108,13 @@ class LtiaasClient:
         cancel: threading.Event | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
+        gate: OriginGate | None = None,
     ) -> None:
+        """``gate``, when given, is shared with the other clients of the same origin (see
+        :mod:`~rostergui.core.origin_gate`): requests then wait for its places and pauses."""
         self.base_url = normalise_base_url(base_url)
+        self._gate = gate
+        self._key = key_digest(credentials.api_key)
         self._credentials = credentials
         self._retry = retry or RetryPolicy()
         self.limits = limits or Limits()
@@ -271,9 +277,21 @@ class LtiaasClient:
             attempt += 1
             if self._cancel.is_set():
                 raise errors.SyncCancelledError()
-            error, retry_after, content = self._attempt(path, params, what)
+            gate = self._gate
+            if gate is None:
+                error, retry_after, content = self._attempt(path, params, what)
+            else:
+                gate.enter(self._key, self._cancel, deadline)
+                try:
+                    error, retry_after, content = self._attempt(path, params, what)
+                finally:
+                    gate.leave()
             if error is None:
+                if gate is not None:
+                    gate.answered()
                 return content
+            if gate is not None and isinstance(error, ApiKeyRefusedError):
+                gate.refuse(self._key, error.message)
             if not error.transient:
                 raise error
             remaining = deadline - time.monotonic()
@@ -286,6 +304,8 @@ class LtiaasClient:
                 delay = random.uniform(0, cap)  # full jitter
             if delay > remaining:
                 raise error
+            if gate is not None:
+                gate.failed(error, delay)
             log.warning(
                 "%s (attempt %d of %d); retrying in %.1f s",
                 error.message,

@@ -33,6 +33,35 @@ def retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class ApiKeyRefusedError(errors.AuthError):
+    """LTIAAS refused the account's API key itself, not a course's service key or launch
+    token: every course on the origin would be refused the same way (see
+    :mod:`~rostergui.core.origin_gate`)."""
+
+
+#: What LTIAAS says of an invalid API key (``details.message``, or the description).
+_API_KEY_CODES = ("INVALID_API_KEY",)
+
+
+def refuses_api_key(content: bytes) -> bool:
+    """Whether an error answer says the API key (not the course's key) is invalid."""
+    try:
+        body = decode_json(content)
+    except JsonError:
+        return False
+    details = body.get("details") if isinstance(body, dict) else None
+    if not isinstance(details, dict):
+        return False
+    code = details.get("message")
+    if isinstance(code, str) and code.strip().upper() in _API_KEY_CODES:
+        return True
+    described = details.get("description")
+    return isinstance(described, str) and described.strip().casefold().rstrip(".") in (
+        "invalid api key",
+        "invalid or expired api key",
+    )
+
+
 def error_details(content: bytes) -> tuple[str, bool]:
     """Pull a short description out of an LTIAAS error body (redacted with the error)."""
     try:
@@ -74,6 +103,13 @@ def http_error(
             detail=detail,
         )
     if status in (401, 403):
+        if refuses_api_key(content):
+            return ApiKeyRefusedError(
+                "LTIAAS refused the API key (every course on this LTIAAS address uses it); "
+                "enter the account's current API key for the course" + suffix,
+                status=status,
+                detail=detail,
+            )
         if scheme == AuthScheme.LTIK:
             hint = (
                 "the API key or launch token was refused; launch tokens expire after 24 "
