@@ -3,9 +3,10 @@
 The window is glue. Courses, rosters and history come from the
 :class:`~rostergui.core.service.RosterService`, always through background operations
 (:mod:`rostergui.ui.operation`); syncs go through the
-:class:`~rostergui.ui.sync_controller.SyncController`. What the window owns is the layout, the
-actions and their shortcuts, the schedule timer and remembering its own geometry; the right
-side is :mod:`rostergui.ui.roster_pane`, the dialogs are :mod:`rostergui.ui.course_actions`,
+:class:`~rostergui.ui.sync_controller.SyncController`, whose window side (sync actions,
+progress, the schedule) is the :mod:`rostergui.ui.window_sync` mixin. What the window owns is
+the layout, the actions and their shortcuts and remembering its own geometry; the right side
+is :mod:`rostergui.ui.roster_pane`, the dialogs are :mod:`rostergui.ui.course_actions`,
 and what the message bar says is decided by :mod:`rostergui.ui.wording`.
 
 The window is built in two steps so that it can show before the database is open: the frame
@@ -17,7 +18,6 @@ parts built by ``attach`` and the dialogs are imported where they are first used
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer
@@ -32,20 +32,19 @@ from PySide6.QtWidgets import (
 )
 
 from rostergui import APP_NAME
-from rostergui.core.states import Trigger
 from rostergui.ui import icons, window_messages, wording
 from rostergui.ui import settings as opts
 from rostergui.ui.course_list import CourseListModel, CourseListView
 from rostergui.ui.roles import COURSE_ROLE
 from rostergui.ui.settings import Settings
 from rostergui.ui.window_geometry import PlacedWindow
+from rostergui.ui.window_sync import WindowSync
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
 
     from rostergui.core.service import RosterService
     from rostergui.core.store.repo import Course
-    from rostergui.core.sync import SyncResult
     from rostergui.ui.course_actions import CourseActions
     from rostergui.ui.history import HistoryPanel
     from rostergui.ui.member_view import MemberPanel
@@ -53,8 +52,6 @@ if TYPE_CHECKING:
     from rostergui.ui.operation import Operations
     from rostergui.ui.roster_pane import RosterPane
     from rostergui.ui.sync_controller import SyncController
-
-log = logging.getLogger(__name__)
 
 TICK_MS = 30_000
 HISTORY_SPLITTER_KEY = "window/history_splitter"
@@ -113,6 +110,7 @@ class MainWindow(PlacedWindow):
         self.course_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.course_view.customContextMenuRequested.connect(self._course_menu)
 
+        self.syncing = WindowSync(self)
         self._build_layout()
         self._build_frame()
         self._connect_actions()
@@ -122,7 +120,7 @@ class MainWindow(PlacedWindow):
         self.tick_timer.setInterval(TICK_MS)
         self.tick_timer.timeout.connect(self._tick)
         self.schedule_timer = QTimer(self)
-        self.schedule_timer.timeout.connect(self._scheduled_sync)
+        self.schedule_timer.timeout.connect(self.syncing.scheduled_sync)
         self._update_actions()
         if service is not None:
             self.attach(service)
@@ -157,7 +155,7 @@ class MainWindow(PlacedWindow):
         if history is not None:
             self.history_panel.splitter.restoreState(history)
         self.tick_timer.start()
-        self._apply_schedule()
+        self.syncing.apply_schedule()
         self._update_actions()
         self.refresh_courses(select=self.settings.get(opts.LAST_COURSE) or None)
 
@@ -192,9 +190,9 @@ class MainWindow(PlacedWindow):
         self.add_action.triggered.connect(self.add_course)
         self.edit_action.triggered.connect(self.edit_course)
         self.remove_action.triggered.connect(self.remove_course)
-        self.sync_action.triggered.connect(self.sync_selected)
-        self.sync_all_action.triggered.connect(self.sync_all)
-        self.cancel_action.triggered.connect(self.cancel_sync)
+        self.sync_action.triggered.connect(self.syncing.sync_selected)
+        self.sync_all_action.triggered.connect(self.syncing.sync_all)
+        self.cancel_action.triggered.connect(self.syncing.cancel_sync)
         self.export_action.triggered.connect(self.export_roster)
         self.history_action.toggled.connect(self._history_toggled)
         self.settings_action.triggered.connect(self.open_settings)
@@ -206,12 +204,12 @@ class MainWindow(PlacedWindow):
     def _connect_course_pane(self) -> None:
         self.course_view.selectionModel().currentChanged.connect(self._current_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
-        self.member_panel.syncRequested.connect(self.sync_selected)
+        self.member_panel.syncRequested.connect(self.syncing.sync_selected)
         self.member_panel.exportSelectionRequested.connect(self.export_selection)
         self.member_panel.loaded.connect(lambda _name: self._update_actions())
-        self.sync.started.connect(self._sync_started)
-        self.sync.finished.connect(self._sync_finished)
-        self.sync.idle.connect(self._sync_idle)
+        self.sync.started.connect(self.syncing.sync_started)
+        self.sync.finished.connect(self.syncing.sync_finished)
+        self.sync.idle.connect(self.syncing.sync_idle)
         self.sync.message.connect(self.show_status)
         self.sync.answered.connect(self._question_answered)
         self.course_model.dataChanged.connect(self._course_data_changed)
@@ -403,67 +401,8 @@ class MainWindow(PlacedWindow):
         self.statusBar().showMessage(text)
 
     def sync_selected(self) -> None:
-        course = self.selected_course()
-        if course is None or course.archived_at is not None:
-            return
-        if not self.sync.sync(course.name):
-            self.show_status(wording.already_syncing(course.name))
-        self._update_actions()
-
-    def sync_all(self, *, trigger: Trigger = Trigger.MANUAL) -> int:
-        names = [c.name for c in self.course_model.courses if c.archived_at is None]
-        queued = self.sync.sync_all(names, trigger=trigger)
-        self._update_actions()
-        return queued
-
-    def cancel_sync(self) -> None:
-        if self.sync.busy:
-            self.sync.cancel()
-        self._update_actions()
-
-    def _sync_started(self, name: str) -> None:
-        self._show_progress(name)
-        self._update_message_bar()  # a held course being re-synced is no longer held
-        self._update_actions()
-
-    def _sync_finished(self, result: SyncResult) -> None:
-        if self._closing:
-            return
-        self._show_progress(None)
-        if result.ok or result.error_kind is None:
-            self.error_kinds.pop(result.name, None)
-        else:
-            self.error_kinds[result.name] = result.error_kind
-        selected = self.selected_name()
-        if result.name == selected:
-            if result.ok:
-                self.member_panel.show_course(selected, reload=True)
-            self.pane.history_changed(selected)
-        self.refresh_courses()
-        self._update_actions()
-
-    def _sync_idle(self, summary: str) -> None:
-        self._show_progress(None)
-        self.show_status(summary)
-        batch = self.sync.last_batch
-        failed = wording.failed_names(batch)
-        if len(batch) > 1 and failed:
-            self.batch_failed, self.batch_text = failed, summary
-            self._update_message_bar()
-        self._update_actions()
-
-    def _scheduled_sync(self) -> None:
-        if self.sync.busy or self._closing:
-            return
-        queued = self.sync_all(trigger=Trigger.SCHEDULE)
-        log.info("Scheduled sync of %d courses", queued)
-
-    def _apply_schedule(self) -> None:
-        minutes = self.settings.schedule_minutes
-        if minutes > 0 and self.attached:
-            self.schedule_timer.start(minutes * 60_000)
-        else:
-            self.schedule_timer.stop()
+        """Sync the selected course (the message bar's "Try again" and the tests call this)."""
+        self.syncing.sync_selected()
 
     def _tick(self) -> None:
         self.course_model.tick()
@@ -535,7 +474,7 @@ class MainWindow(PlacedWindow):
 
     def settings_changed(self) -> None:
         self.course_model.set_stale_after(self.settings.stale_after)
-        self._apply_schedule()
+        self.syncing.apply_schedule()
         self.show_status(wording.schedule_changed(self.settings.schedule_minutes))
 
     def show_about(self) -> None:
