@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -310,7 +311,11 @@ class RosterService:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         trigger: Trigger = Trigger.MANUAL,
+        synced_since: datetime | None = None,
     ) -> SyncResult:
+        """Sync one course. ``synced_since`` (naive UTC, like the store's times): skip it when
+        its last successful sync finished at or after that moment (``Outcome.SKIPPED``). A
+        course another process or thread is syncing is ``Outcome.BUSY``, not a failure."""
         try:
             course = self.course(name)
         except errors.RosterSyncError as exc:
@@ -322,6 +327,7 @@ class RosterService:
             progress=progress,
             cancel=cancel,
             trigger=trigger,
+            synced_since=synced_since,
         )
 
     # --- reading ------------------------------------------------------------------------

@@ -19,6 +19,12 @@ class Outcome(StrEnum):
     FAILED = "failed"
     HELD = "held"
     CANCELLED = "cancelled"
+    #: Another process or thread holds the course's lease; nothing was fetched. Not a failure,
+    #: and never a ``sync_runs`` row: the history counts only syncs that ran.
+    BUSY = "busy"
+    #: The course was synced successfully at or after the ``synced_since`` asked for; nothing
+    #: was fetched. Not a failure, and never a ``sync_runs`` row.
+    SKIPPED = "skipped"
 
 
 class CourseStatus(StrEnum):

@@ -98,6 +98,12 @@ class SyncResult:
     def cancelled(self) -> bool:
         return self.outcome is Outcome.CANCELLED
 
+    @property
+    def skipped(self) -> bool:
+        """Not run here, and not a failure: another process holds the course (BUSY), or it
+        was synced recently enough (SKIPPED). ``error`` says which, in words."""
+        return self.outcome in (Outcome.BUSY, Outcome.SKIPPED)
+
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -158,8 +164,12 @@ class SyncEngine:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         trigger: Trigger = Trigger.MANUAL,
+        synced_since: datetime | None = None,
     ) -> SyncResult:
         """Sync one course. Never raises for expected failures: they are in the result.
+
+        ``synced_since`` (naive UTC): a course whose last successful sync finished at or after
+        it is not synced again; the result is SKIPPED.
 
         ``connect`` builds the LTIAAS client (reading secrets from the keyring); it is called
         inside the recorded run so that a missing secret is a recorded failure too.
@@ -168,6 +178,11 @@ class SyncEngine:
         report = progress or (lambda _p: None)
         result = SyncResult(name=course.name)
         started = time.monotonic()
+        last = course.last_synced_at
+        if synced_since is not None and last is not None and last >= synced_since:
+            result.outcome = Outcome.SKIPPED
+            result.error = f"synced at {last:%Y-%m-%d %H:%M} UTC"
+            return result
         try:
             with storage_errors("recording the sync"), self.engine.begin() as conn:
                 inserted = conn.execute(
