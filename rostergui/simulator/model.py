@@ -125,7 +125,8 @@ class RequestRecord:
 
     ``status`` is 0 when the connection was dropped without a response;
     ``course`` is the slug the credentials resolved to, ``page`` the walk page, ``attack`` the
-    name of the attack that answered.
+    name of the attack that answered, ``answered_at`` the :func:`time.monotonic` time the
+    answer started to go out (to tell which requests waited for a shared back-off).
     """
 
     method: str
@@ -136,3 +137,4 @@ class RequestRecord:
     course: str | None = None
     page: int | None = None
     attack: str | None = None
+    answered_at: float = 0.0

@@ -331,6 +331,7 @@ class Simulator:
                 course=ex.course,
                 page=ex.page,
                 attack=ex.attack,
+                answered_at=time.monotonic(),
             )
             with self._lock:
                 self._log.append(entry)
