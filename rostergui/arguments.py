@@ -1,13 +1,14 @@
 """``argparse`` types and options shared by ``rostergui`` and ``python -m rostergui.simulator``.
 
-It imports nothing but ``argparse``: the command line's parser builds the ``simulator``
-command's options from here without importing the simulator.
+It imports nothing but ``argparse`` and ``datetime``: the command line's parser builds the
+``simulator`` command's options from here without importing the simulator.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import timedelta
 
 
 def whole_number(low: int, high: int) -> Callable[[str], int]:
@@ -23,6 +24,28 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return number
+
+
+#: The units of a ``--stale-after`` duration, in seconds.
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+#: The longest ``--stale-after``: a year.
+_LONGEST = 366 * 86_400
+
+
+def stale_after(text: str) -> timedelta:
+    """``argparse`` type: how long ago a course's last sync may be before it is synced again,
+    a whole number and a unit: ``45s``, ``30m``, ``6h``, ``2d`` (at most a year)."""
+    cleaned = text.strip().lower()
+    unit = _UNITS.get(cleaned[-1:]) if cleaned else None
+    number = cleaned[:-1].strip()
+    if unit is None or not number.isascii() or not number.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"not a duration: {text!r}; use a whole number and a unit, e.g. 30m, 6h or 2d"
+        )
+    seconds = int(number) * unit
+    if not 1 <= seconds <= _LONGEST:
+        raise argparse.ArgumentTypeError("must be from 1s to 366d")
+    return timedelta(seconds=seconds)
 
 
 def milliseconds(text: str) -> float:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 
 from rostergui import APP_NAME, __version__
-from rostergui.arguments import add_load_options, whole_number
+from rostergui.arguments import add_load_options, stale_after, whole_number
 
 #: The commands that open the window; options of ``rostergui`` itself that take a value.
 WINDOW_COMMANDS = ("gui", "demo")
@@ -89,7 +89,14 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 
 def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # The page sizes are the core's; only the headless commands need them (see module doc).
-    from rostergui.core.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE
+    from rostergui.core.limits import (
+        DEFAULT_JOBS,
+        DEFAULT_PAGE_SIZE,
+        DEFAULT_PER_ORIGIN,
+        MAX_JOBS,
+        MAX_PAGE_SIZE,
+        MIN_PAGE_SIZE,
+    )
 
     info = sub.add_parser("info", help="show version, data folder, database and keyring")
     info.add_argument("--json", action="store_true")
@@ -154,6 +161,21 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         metavar="N",
         help=f"members to ask the LMS for per page, {MIN_PAGE_SIZE}–{MAX_PAGE_SIZE:,} "
         f"(default: {DEFAULT_PAGE_SIZE:,}; an LMS may send fewer, Canvas at most 50)",
+    )
+    sync.add_argument(
+        "--jobs",
+        type=whole_number(1, MAX_JOBS),
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"courses synced at once, 1–{MAX_JOBS} (default: {DEFAULT_JOBS}); at most "
+        f"{DEFAULT_PER_ORIGIN} at once share one LTIAAS address",
+    )
+    sync.add_argument(
+        "--stale-after",
+        type=stale_after,
+        default=None,
+        metavar="DURATION",
+        help="skip courses synced successfully within this time, e.g. 30m, 6h or 2d",
     )
     sync.set_defaults(usage_parser=sync)
 
