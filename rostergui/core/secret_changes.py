@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -72,6 +73,17 @@ class SecretChanges:
             self.set_course_secret(uid, AuthScheme.SERVICE_KEY, service_key.strip())
         if ltik:
             self.set_course_secret(uid, AuthScheme.LTIK, ltik.strip())
+
+    def set_new_course_keys(self, uid: str, *, service_key: str | None, ltik: str | None) -> None:
+        """The keys of a course just created, whose ``uid`` no keyring entry can hold yet: no
+        entry is read first (a bulk import saves thousands), and undoing deletes them."""
+        store = self.store
+        for kind, value in ((AuthScheme.SERVICE_KEY, service_key), (AuthScheme.LTIK, ltik)):
+            if not value:
+                continue
+            store.set_course_secret(uid, kind, value.strip())
+            undo = functools.partial(store.delete_course_secret, uid, kind)
+            self._undo.append((store.course_account(uid, kind), undo))
 
     def undo(self) -> None:
         """Put every changed secret back (newest first); failures are logged, not raised, so

@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from rostergui.core import connection, errors, export
+from rostergui.core.catalogue import CatalogueUseCases
 from rostergui.core.connection import ClientOptions, ConnectionCheck
 from rostergui.core.input_checks import checked_base_url, checked_role_key
 from rostergui.core.limits import DEFAULT_PAGE_SIZE
@@ -51,9 +52,10 @@ def _long_lived(check: ConnectionCheck, service_key: str | None) -> tuple[str | 
     return long_lived, AuthScheme.SERVICE_KEY if long_lived else AuthScheme.LTIK
 
 
-class RosterService:
+class RosterService(CatalogueUseCases):
     """One open database plus the keyring. Safe to share between threads: every call opens its
-    own connection, and every sync its own HTTP client."""
+    own connection, and every sync its own HTTP client. Bulk import, courses stored twice and
+    Find person are inherited from :class:`~rostergui.core.catalogue.CatalogueUseCases`."""
 
     def __init__(
         self,
@@ -224,6 +226,10 @@ class RosterService:
             if not secret and not ltik:
                 secret = self.secrets.get_course_secret(course.uid, AuthScheme.SERVICE_KEY)
             check = self.check_connection(base, key, service_key=secret, ltik=ltik)
+            with self._read("checking the course") as conn:  # another course holds it?
+                repo.check_course_free(
+                    conn, course.name, check.platform_id, check.context_id, except_pk=course.id
+                )
             if course.context_id and check.context_id and check.context_id != course.context_id:
                 raise errors.ConfigError(
                     f"These keys reach the course '{check.title or check.context_id}', not "

@@ -162,6 +162,69 @@ def check_name_free(conn: Connection, name: str) -> str:
     return name
 
 
+def duplicate_message(name: str, existing: str) -> str:
+    """The words of :class:`DuplicateCourseError`, also used for an import row skipped."""
+    return (
+        f"'{name}' is the same LMS course as '{existing}', which is already stored; sync "
+        f"'{existing}', or remove it first to store the course under another name"
+    )
+
+
+def course_holder(
+    conn: Connection, platform_id: str, context_id: str, *, except_pk: int | None = None
+) -> str | None:
+    """The name of a course (not a removed one kept for reference) that holds this LMS course:
+    the same platform and context. Kept-for-reference courses never sync, so the same LMS
+    course may be added again after its removal."""
+    query = select(contexts.c.name).where(
+        contexts.c.platform_id == platform_id,
+        contexts.c.context_id == context_id,
+        contexts.c.archived_at.is_(None),
+    )
+    if except_pk is not None:
+        query = query.where(contexts.c.id != except_pk)
+    return conn.execute(query.order_by(contexts.c.id).limit(1)).scalar()
+
+
+def check_course_free(
+    conn: Connection,
+    name: str,
+    platform_id: str,
+    context_id: str | None,
+    *,
+    except_pk: int | None = None,
+) -> None:
+    """:class:`DuplicateCourseError` when another course already holds this LMS course. A
+    course whose context is not known yet (added with a service key LTIAAS did not name a
+    course for) is checked once it is: :func:`duplicate_courses` reports it then."""
+    if not context_id:
+        return
+    holder = course_holder(conn, platform_id, context_id, except_pk=except_pk)
+    if holder is not None:
+        raise errors.DuplicateCourseError(duplicate_message(name, holder), existing=holder)
+
+
+def duplicate_courses(conn: Connection) -> dict[str, str]:
+    """Courses stored twice, as a database from before the check may hold them, or as a first
+    sync may find when it learns a course's context: each name → the other course's name (the
+    first other one, by name, when there are more). Removed courses kept for reference are
+    left out, as in :func:`course_holder`."""
+    c = contexts.c
+    query = (
+        select(c.name, c.platform_id, c.context_id)
+        .where(c.context_id.is_not(None), c.archived_at.is_(None))
+        .order_by(func.lower(c.name), c.name)
+    )
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name, platform_id, context_id in conn.execute(query):
+        groups.setdefault((platform_id, context_id), []).append(name)
+    out: dict[str, str] = {}
+    for names in groups.values():
+        for name in names if len(names) > 1 else ():
+            out[name] = next(other for other in names if other != name)
+    return out
+
+
 def courses_on(conn: Connection, base_url: str) -> int:
     """How many courses (not kept-for-reference ones) use this LTIAAS origin."""
     query = select(func.count()).where(
@@ -197,6 +260,7 @@ def add_course(
     )
     name = values["name"]
     check_name_free(conn, name)
+    check_course_free(conn, name, values["platform_id"], values["context_id"])
     conn.execute(
         insert(contexts).values(
             uid=str(uuid.uuid4()),
@@ -218,6 +282,19 @@ def update_course(conn: Connection, pk: int, **values: Any) -> None:
             raise errors.ConfigError(
                 f"A course named '{values['name']}' already exists; choose another name"
             )
+    if values.get("context_id") or values.get("platform_id"):
+        current = conn.execute(
+            select(contexts.c.name, contexts.c.platform_id, contexts.c.context_id).where(
+                contexts.c.id == pk
+            )
+        ).one()
+        check_course_free(
+            conn,
+            values.get("name", current.name),
+            values.get("platform_id") or current.platform_id,
+            values.get("context_id") or current.context_id,
+            except_pk=pk,
+        )
     conn.execute(update(contexts).where(contexts.c.id == pk).values(**values))
 
 
