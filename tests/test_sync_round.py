@@ -23,6 +23,7 @@ from rostergui.core.store.schema import people, sync_runs
 from rostergui.core.sync import Progress, ProgressCallback
 from rostergui.core.sync_round import RoundPlan, RoundRequest, SyncRound
 from rostergui.simulator import Fault, Simulator
+from rostergui.simulator.model import SimCourse
 from rostergui.simulator.roster import Roster
 from rostergui.simulator.samples import course_keys, mooc_course
 from tests.conftest import add_sim_course
@@ -30,11 +31,18 @@ from tests.conftest import add_sim_course
 RETRY = RetryPolicy(attempts=4, total_seconds=20, base_delay=0.01, max_delay=0.05)
 
 
-def courses(prefix: str, count: int, members: int) -> list[object]:
-    return [mooc_course(count=members, slug=f"{prefix}{i}") for i in range(count)]
+def courses(prefix: str, count: int, members: int) -> list[SimCourse]:
+    """``count`` courses of ``members`` each (100 a page at most), each an LMS course of its
+    own."""
+    return [
+        dataclasses.replace(
+            mooc_course(count=members, slug=f"{prefix}{i}"), context_id=f"{prefix}-{i}"
+        )
+        for i in range(count)
+    ]
 
 
-def shared_people(count: int, members: int) -> list[object]:
+def shared_people(count: int, members: int) -> list[SimCourse]:
     """``count`` courses on one platform with the same people (one roster source)."""
     first = mooc_course(count=members, slug="shared0")
     made = [first]
@@ -69,7 +77,7 @@ def open_service(
 @pytest.fixture
 def four_slow() -> Iterator[Simulator]:
     """Four courses of 600 members (6 pages at 100), 30 ms a page."""
-    with Simulator(courses=courses("c", 4, 600), latency=0.03) as sim:  # type: ignore[arg-type]
+    with Simulator(courses=courses("c", 4, 600), latency=0.03) as sim:
         yield sim
 
 
@@ -135,8 +143,8 @@ def test_a_429_on_one_course_pauses_its_origin_but_not_another(
     tmp_path: Path, secrets: SecretStore, sqlite_url: str
 ) -> None:
     with (
-        Simulator(courses=courses("a", 2, 2000), latency=0.03) as one,  # type: ignore[arg-type]
-        Simulator(courses=courses("b", 1, 2000), latency=0.03) as two,  # type: ignore[arg-type]
+        Simulator(courses=courses("a", 2, 2000), latency=0.03) as one,
+        Simulator(courses=courses("b", 1, 2000), latency=0.03) as two,
     ):
         service = open_service(tmp_path, sqlite_url, secrets)
         try:
@@ -163,8 +171,8 @@ def test_a_refused_api_key_stops_the_origins_remaining_courses(
     tmp_path: Path, secrets: SecretStore, sqlite_url: str
 ) -> None:
     with (
-        Simulator(courses=courses("a", 5, 300), latency=0.02) as one,  # type: ignore[arg-type]
-        Simulator(courses=courses("b", 1, 300), latency=0.02) as two,  # type: ignore[arg-type]
+        Simulator(courses=courses("a", 5, 300), latency=0.02) as one,
+        Simulator(courses=courses("b", 1, 300), latency=0.02) as two,
     ):
         service = open_service(tmp_path, sqlite_url, secrets, per_origin=1)
         try:
@@ -188,7 +196,7 @@ def test_a_refused_api_key_stops_the_origins_remaining_courses(
 def test_cancel_one_course_and_then_all(
     tmp_path: Path, secrets: SecretStore, sqlite_url: str
 ) -> None:
-    with Simulator(courses=courses("c", 4, 2000), latency=0.03) as sim:  # type: ignore[arg-type]
+    with Simulator(courses=courses("c", 4, 2000), latency=0.03) as sim:
         service = open_service(tmp_path, sqlite_url, secrets)
         try:
             names = [add_sim_course(service, sim, f"c{i}") for i in range(4)]
@@ -220,7 +228,7 @@ def test_cancel_one_course_and_then_all(
 def test_courses_sharing_people_sync_in_parallel_without_duplicates(
     tmp_path: Path, secrets: SecretStore, db_url: str
 ) -> None:
-    with Simulator(courses=shared_people(4, 1500), latency=0.005) as sim:  # type: ignore[arg-type]
+    with Simulator(courses=shared_people(4, 1500), latency=0.005) as sim:
         service = open_service(tmp_path, db_url, secrets)
         try:
             names = [add_sim_course(service, sim, f"shared{i}") for i in range(4)]
