@@ -1,4 +1,4 @@
-"""``rostergui contexts``: add, update, list and remove courses.
+"""``rostergui contexts``: add, update, list, remove and import courses.
 
 Secrets come from the environment or a hidden prompt, never from the command line, and each
 is registered for redaction before anything else sees it.
@@ -7,37 +7,13 @@ is registered for redaction before anything else sees it.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
+from rostergui.cli.commands_catalogue import cmd_import
 from rostergui.cli.output import EXIT_OK, Console, course_json, course_rows, table
+from rostergui.cli.secret_input import ask_secret, env_secret
 from rostergui.core import errors
-from rostergui.core.redact import remember
 from rostergui.core.service import RosterService
 from rostergui.core.states import AuthScheme
-
-
-def env_secret(name: str) -> str | None:
-    """A secret from the environment, registered for redaction before anything else sees it."""
-    raw = os.environ.get(name, "")
-    remember(raw)
-    value = raw.strip() or None
-    remember(value)
-    return value
-
-
-def ask_secret(prompt: str) -> str | None:
-    """A hidden prompt on a terminal; nothing when run from cron or a script. What is typed is
-    registered for redaction."""
-    import getpass
-
-    if sys.stdin is None or not sys.stdin.isatty():
-        return None
-    raw = getpass.getpass(prompt)
-    remember(raw)
-    value = raw.strip() or None
-    remember(value)
-    return value
 
 
 def cmd_contexts(args: argparse.Namespace, service: RosterService, console: Console) -> int:
@@ -64,6 +40,8 @@ def cmd_contexts(args: argparse.Namespace, service: RosterService, console: Cons
         checked = f": {check.describe()}" if check else ""
         console.print(f"Updated '{course.name}'{checked}.")
         return EXIT_OK
+    if args.action == "import":
+        return cmd_import(args, service, console)
     if args.action == "remove":
         service.remove_course(args.name, keep_roster=args.keep_roster)
         kept = " (roster kept)" if args.keep_roster else ""

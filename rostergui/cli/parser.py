@@ -139,6 +139,19 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     upd.set_defaults(usage_parser=upd)
     lst = ctx_sub.add_parser("list", help="list courses")
     lst.add_argument("--json", action="store_true")
+    imp = ctx_sub.add_parser(
+        "import",
+        help="add many courses from a CSV file",
+        description="Columns: name, base_url, and service_key or ltik (platform_id optional); "
+        "UTF-8, comma or semicolon separated. The API key of each LTIAAS address comes from "
+        "the keyring, else ROSTERGUI_API_KEY, else a hidden prompt. The file holds secrets: "
+        "delete it afterwards.",
+    )
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument(
+        "--check", action="store_true", help="test every row's keys with LTIAAS before saving"
+    )
+    imp.add_argument("--json", action="store_true")
     rem = ctx_sub.add_parser("remove", help="remove a course and its secrets")
     rem.add_argument("name")
     rem.add_argument(
@@ -195,6 +208,17 @@ def _add_headless_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--changes", action="store_true", help="also list who changed")
 
+    ppl = sub.add_parser("people", help="find a person across every course")
+    ppl_sub = ppl.add_subparsers(dest="action", metavar="ACTION", required=True)
+    find = ppl_sub.add_parser(
+        "search",
+        help="everyone whose name, email or user id holds every word (any order, accents "
+        "optional), with each course they are or were in",
+    )
+    find.add_argument("text", metavar="TEXT")
+    find.add_argument("--json", action="store_true")
+    find.set_defaults(usage_parser=find)
+
     roles = sub.add_parser("roles", help="show or change the LTI → tool role mapping")
     roles_sub = roles.add_subparsers(dest="action", metavar="ACTION", required=True)
     rl = roles_sub.add_parser("list", help="show the mapping")
@@ -218,6 +242,8 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     ):
         wanted = ", ".join(SECRET_VARIABLES)
         return f"nothing to change: give --new-name or --base-url, or new keys in {wanted}"
+    if (command, action) == ("people", "search") and not args.text.strip():
+        return "give the words to search for, for example: people search 'ana lopez'"
     if command == "demo" and args.headless and args.check_start:
         return "--check-start shows the window; leave out --headless"
     return None
