@@ -4,12 +4,15 @@ the mass-drop hold, LMS quirks, and history."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from rostergui.core.service import RosterService
+from rostergui.core.states import Outcome
+from rostergui.core.store.history import process_handle
 from rostergui.core.store.schema import memberships, sync_runs
 from rostergui.core.sync import Progress
 from rostergui.simulator import Fault, Simulator
@@ -235,21 +238,28 @@ def test_course_without_roster_service_fails_clearly(
 def test_two_syncs_of_the_same_course_never_double_count(
     service: RosterService, sim: Simulator
 ) -> None:
-    sim.replace_roster("canvas-bio", [member(str(i)) for i in range(50)])
+    """The second of two overlapping syncs finds the course's lease held: it is BUSY (not a
+    failure), calls LTIAAS for nothing and writes no history row."""
+    sim.replace_roster("canvas-bio", [member(str(i)) for i in range(500)])
+    sim.latency = 0.02  # a walk of several pages, long enough for the second to arrive
     name = add_sim_course(service, sim, "canvas-bio")
+    sim.reset_log()
     results = []
-    threads = [
-        threading.Thread(target=lambda: results.append(service.sync(name))) for _ in range(2)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(r.ok for r in results)
-    assert sorted(r.added for r in results) == [0, 50]
+    first = threading.Thread(target=lambda: results.append(service.sync(name)))
+    first.start()
+    while not any("/api/memberships" in r.path for r in sim.requests):
+        time.sleep(0.005)
+    second = service.sync(name)
+    first.join()
+    assert results[0].ok and results[0].added == 500
+    assert second.outcome is Outcome.BUSY and second.skipped and not second.ok
+    assert second.error == f"being synced by {process_handle()}"
+    assert second.error_kind == "busy" and second.run_id is None
     with service.engine.connect() as conn:
-        assert len(conn.execute(select(memberships)).all()) == 50
-        assert len(conn.execute(select(sync_runs)).all()) == 2
+        assert len(conn.execute(select(memberships)).all()) == 500
+        assert len(conn.execute(select(sync_runs)).all()) == 1
+    again = service.sync(name)  # the lease was given back
+    assert again.ok and again.added == 0
 
 
 def test_no_secret_reaches_the_database_or_the_log(

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import socket
+
 from alembic import command
 from sqlalchemy import create_engine, func, select, text
 
+from rostergui.core.states import Outcome
 from rostergui.core.store import db as store_db
 from rostergui.core.store.db import head_revision, open_database
+from rostergui.core.store.history import mark_interrupted_runs
+from rostergui.core.store.leases import LeaseTimes, claim
 from rostergui.core.store.schema import metadata
 
 FIRST_RELEASE = "0001"
+#: Tables the first release did not have: empty after the upgrade.
+NEWER_TABLES = {"sync_leases"}
 
 # Rows as version 0.1.0 wrote them, in that schema's own terms (not today's metadata).
 FIRST_RELEASE_ROWS = [
@@ -54,6 +61,7 @@ def test_upgrade_from_the_first_release_loses_nothing(db_url: str) -> None:
         before = {
             t.name: conn.execute(text(f"SELECT * FROM {t.name}")).all()
             for t in metadata.sorted_tables
+            if t.name not in NEWER_TABLES
         }
     engine.dispose()
 
@@ -63,9 +71,41 @@ def test_upgrade_from_the_first_release_loses_nothing(db_url: str) -> None:
         assert version == head_revision()
         for table in metadata.sorted_tables:
             count = conn.execute(select(func.count()).select_from(table)).scalar()
-            assert count == len(before[table.name]), table.name
+            assert count == len(before.get(table.name, [])), table.name
         names = conn.execute(text("SELECT name FROM people ORDER BY id")).scalars().all()
         assert names == ["Zoë Ångström", "王小明"]
         history = conn.execute(text("SELECT outcome FROM sync_runs ORDER BY id")).scalars()
         assert list(history) == ["ok", "ok"]
+    upgraded.dispose()
+
+
+def test_a_run_left_running_before_leases_is_interrupted_and_its_course_syncs(
+    db_url: str,
+) -> None:
+    """A run an older version left ``running`` has no lease: the first start after the
+    upgrade closes it as interrupted when its process is gone, and the course can be claimed
+    at once."""
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        cfg = store_db._alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.execute(text(FIRST_RELEASE_ROWS[0]))
+        conn.execute(
+            text(
+                "INSERT INTO sync_runs (id, context_pk, started_at, outcome, trigger, holder, "
+                "pages, fetched, added, updated, deactivated, reactivated) VALUES (7, 1, "
+                "'2026-02-02 09:00:00', 'running', 'command', :holder, 0, 0, 0, 0, 0, 0)"
+            ),
+            {"holder": f"{socket.gethostname()}:999999999"},  # that process is gone
+        )
+    engine.dispose()
+
+    upgraded = open_database(db_url)
+    with upgraded.begin() as conn:
+        assert mark_interrupted_runs(conn) == 1
+        outcome = conn.execute(text("SELECT outcome FROM sync_runs WHERE id = 7")).scalar()
+        assert outcome == Outcome.FAILED
+    lease = claim(upgraded, 1, times=LeaseTimes(), start_run=lambda _conn: None)
+    assert lease.token
     upgraded.dispose()

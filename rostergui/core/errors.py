@@ -143,9 +143,23 @@ class SyncCancelledError(RosterSyncError):
 
 
 class SyncBusyError(RosterSyncError):
-    """Another sync of the same course is running (in this or another process)."""
+    """Another sync of the same course is running (in this or another process): its lease
+    is held. The sync's outcome is BUSY, not a failure."""
 
     kind = "busy"
+
+
+class SyncSkippedError(RosterSyncError):
+    """The course was synced recently enough (``synced_since``); the outcome is SKIPPED."""
+
+    kind = "skipped"
+
+
+class LeaseLostError(RosterSyncError):
+    """The sync stopped renewing its lease long enough for another process to take the
+    course over; this one saves nothing and leaves the course's status to the other."""
+
+    kind = "lease_lost"
 
 
 # --- local storage -------------------------------------------------------------------------

@@ -18,11 +18,11 @@ the window's worker thread and the tests all drive this same code.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,78 +34,28 @@ from rostergui.core.ltiaas import LtiaasClient
 from rostergui.core.prefetch import prefetch
 from rostergui.core.staging import DroppedMember, RosterDiff, StagedRoster
 from rostergui.core.states import CourseStatus, MemberStatus, Outcome, Phase, Trigger
-from rostergui.core.store import repo
+from rostergui.core.store import leases, repo
 from rostergui.core.store.db import storage_errors
 from rostergui.core.store.schema import contexts, memberships, sync_runs
+from rostergui.core.sync_result import (
+    MassDropPolicy,
+    Progress,
+    ProgressCallback,
+    SyncResult,
+)
+
+__all__ = [
+    "DroppedMember",
+    "MassDropPolicy",
+    "Progress",
+    "ProgressCallback",
+    "SyncEngine",
+    "SyncResult",
+    "fetch_roster",
+    "repeated_warning",
+]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class MassDropPolicy:
-    """Hold a sync that would deactivate more than ``share`` of at least ``minimum`` actives."""
-
-    share: float = 0.25
-    minimum: int = 20
-
-    def holds(self, active_before: int, deactivating: int) -> bool:
-        return active_before >= self.minimum and deactivating > self.share * active_before
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    phase: Phase
-    pages: int
-    fetched: int
-
-
-@dataclass(slots=True)
-class SyncResult:
-    """What happened (the command line's ``sync --json`` shape is made from it in
-    :func:`rostergui.cli.output.sync_json`)."""
-
-    name: str
-    #: How it ended; FAILED until it is known to have ended otherwise.
-    outcome: Outcome = Outcome.FAILED
-    pages: int = 0
-    fetched: int = 0
-    added: int = 0
-    updated: int = 0
-    deactivated: int = 0
-    reactivated: int = 0
-    active_count: int = 0
-    error: str | None = None
-    error_kind: str | None = None
-    seconds: float = 0.0
-    #: Wall time spent fetching pages and applying them (for logs and benchmarks).
-    fetch_seconds: float = 0.0
-    apply_seconds: float = 0.0
-    run_id: int | None = None
-    #: Who a held sync would deactivate (empty otherwise).
-    would_deactivate: list[DroppedMember] = field(default_factory=list)
-    #: What the sync noticed and handled, for the admin to know (e.g. members listed twice).
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.OK
-
-    @property
-    def held(self) -> bool:
-        return self.outcome is Outcome.HELD
-
-    @property
-    def cancelled(self) -> bool:
-        return self.outcome is Outcome.CANCELLED
-
-    @property
-    def skipped(self) -> bool:
-        """Not run here, and not a failure: another process holds the course (BUSY), or it
-        was synced recently enough (SKIPPED). ``error`` says which, in words."""
-        return self.outcome in (Outcome.BUSY, Outcome.SKIPPED)
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 def fetch_roster(
@@ -148,12 +98,16 @@ class SyncEngine:
         *,
         policy: MassDropPolicy | None = None,
         page_size: int | None = DEFAULT_PAGE_SIZE,
+        lease_times: leases.LeaseTimes | None = None,
     ) -> None:
         """``page_size`` is the ``limit`` asked for on a roster's first page (``None``: none,
-        the LMS's default); the LMS may send fewer, and the pages after follow its ``next``."""
+        the LMS's default); the LMS may send fewer, and the pages after follow its ``next``.
+        ``lease_times``: how long a course's lease lasts and how often it is renewed (by
+        default five minutes, or ``ROSTERGUI_SYNC_LEASE_SECONDS``)."""
         self.engine = engine
         self.policy = policy or MassDropPolicy()
         self.page_size = checked_page_size(page_size)
+        self.lease_times = lease_times or leases.LeaseTimes.from_env()
 
     def sync(
         self,
@@ -168,44 +122,62 @@ class SyncEngine:
     ) -> SyncResult:
         """Sync one course. Never raises for expected failures: they are in the result.
 
-        ``synced_since`` (naive UTC): a course whose last successful sync finished at or after
-        it is not synced again; the result is SKIPPED.
+        The course's lease is claimed first (:mod:`~rostergui.core.store.leases`): a course
+        another process or thread is syncing is BUSY, and one whose last successful sync
+        finished at or after ``synced_since`` (naive UTC) is SKIPPED. Neither calls LTIAAS
+        or writes a history row. The lease is renewed while the roster is fetched and given
+        back however the sync ends.
 
         ``connect`` builds the LTIAAS client (reading secrets from the keyring); it is called
         inside the recorded run so that a missing secret is a recorded failure too.
         """
-        cancel = cancel or threading.Event()
-        report = progress or (lambda _p: None)
         result = SyncResult(name=course.name)
         started = time.monotonic()
-        last = course.last_synced_at
-        if synced_since is not None and last is not None and last >= synced_since:
-            result.outcome = Outcome.SKIPPED
-            result.error = f"synced at {last:%Y-%m-%d %H:%M} UTC"
-            return result
         try:
-            with storage_errors("recording the sync"), self.engine.begin() as conn:
-                inserted = conn.execute(
-                    insert(sync_runs).values(
-                        context_pk=course.id,
-                        started_at=repo.utcnow(),
-                        outcome=Outcome.RUNNING,
-                        trigger=trigger,
-                        holder=repo.process_handle(),
-                        pages=0,
-                        fetched=0,
-                        added=0,
-                        updated=0,
-                        deactivated=0,
-                        reactivated=0,
-                    )
-                ).inserted_primary_key
-                result.run_id = int(inserted[0]) if inserted else None
+            lease = leases.claim(
+                self.engine,
+                course.id,
+                times=self.lease_times,
+                synced_since=synced_since,
+                start_run=functools.partial(_start_run, course=course, trigger=trigger),
+            )
+        except (errors.SyncBusyError, errors.SyncSkippedError) as exc:
+            busy = isinstance(exc, errors.SyncBusyError)
+            result.outcome = Outcome.BUSY if busy else Outcome.SKIPPED
+            result.error, result.error_kind = exc.message, exc.kind
+            result.seconds = time.monotonic() - started
+            log.info("Sync of %s not run: %s", course.name, exc.message)
+            return result
         except errors.RosterSyncError as exc:
             result.error, result.error_kind = exc.message, exc.kind
             result.seconds = time.monotonic() - started
             log.error("Sync of %s could not start: %s (%s)", course.name, exc.message, exc.detail)
             return result
+        result.run_id = lease.run_id
+        try:
+            self._run(course, connect, lease, result, allow_mass_drop, progress, cancel)
+        finally:
+            leases.release(self.engine, lease)
+        result.seconds = time.monotonic() - started
+        if result.fetch_seconds:
+            result.apply_seconds = result.seconds - result.fetch_seconds
+        return result
+
+    def _run(
+        self,
+        course: repo.Course,
+        connect: Callable[[threading.Event], LtiaasClient],
+        lease: leases.Lease,
+        result: SyncResult,
+        allow_mass_drop: bool,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        """The recorded run, with the lease held: fetch, then apply; every failure is in
+        ``result`` and the history."""
+        cancel = cancel or threading.Event()
+        report = progress or (lambda _p: None)
+        started = time.monotonic()
         try:
             if course.archived_at is not None:
                 raise errors.ConfigError(
@@ -220,7 +192,10 @@ class SyncEngine:
                 )
             with self.engine.connect() as conn:
                 try:
-                    with storage_errors("staging the roster"):
+                    with (
+                        storage_errors("staging the roster"),
+                        leases.Heartbeat(self.engine, lease, self.lease_times),
+                    ):
                         staged = StagedRoster(conn, repo.load_role_mapping(conn))
                         with connect(cancel) as client:
                             result.pages, result.fetched, context_id, title = fetch_roster(
@@ -236,7 +211,7 @@ class SyncEngine:
                         result.warnings.append(repeated_warning(staged.repeated))
                     result.fetch_seconds = time.monotonic() - started
                     report(Progress(Phase.APPLYING, result.pages, result.fetched))
-                    self._apply(conn, course, result, allow_mass_drop, context_id, title)
+                    self._apply(conn, course, lease, result, allow_mass_drop, context_id, title)
                 finally:
                     _discard(conn)
         except errors.SyncCancelledError as exc:
@@ -252,10 +227,6 @@ class SyncEngine:
             )
             bug.kind = "bug"
             self._finish_failed(course, result, bug)
-        result.seconds = time.monotonic() - started
-        if result.fetch_seconds:
-            result.apply_seconds = result.seconds - result.fetch_seconds
-        return result
 
     # --- failure ------------------------------------------------------------------------
 
@@ -290,7 +261,7 @@ class SyncEngine:
                     active_count=result.active_count,
                     error=exc.message,
                 )
-                if not result.cancelled:
+                if not result.cancelled and not isinstance(exc, errors.LeaseLostError):
                     conn.execute(
                         update(contexts)
                         .where(contexts.c.id == course.id)
@@ -320,13 +291,16 @@ class SyncEngine:
         self,
         conn: Connection,
         course: repo.Course,
+        lease: leases.Lease,
         result: SyncResult,
         allow_mass_drop: bool,
         context_id: str | None,
         title: str | None,
     ) -> None:
         try:
-            active_before = self._write(conn, course, result, allow_mass_drop, context_id, title)
+            active_before = self._write(
+                conn, course, lease, result, allow_mass_drop, context_id, title
+            )
         except _Held as held:
             active_before = held.active_before
         if not result.held:
@@ -367,6 +341,7 @@ class SyncEngine:
         self,
         conn: Connection,
         course: repo.Course,
+        lease: leases.Lease,
         result: SyncResult,
         allow_mass_drop: bool,
         context_id: str | None,
@@ -396,6 +371,9 @@ class SyncEngine:
                     f"'{course.name}' was removed while it was syncing; nothing was saved"
                 )
             previous_sync: datetime | None = locked[0]
+            # Still ours? A holder paused past its lease's expiry may have been taken over;
+            # from here the lease's row stays locked (and extended) until the roster is saved.
+            leases.confirm(conn, lease, self.lease_times)
             diff = RosterDiff(conn, course.id, course.platform_id)
             summary = diff.summary()
             result.added = summary.added
@@ -425,6 +403,26 @@ class SyncEngine:
             result.outcome = Outcome.OK
             _record_run(conn, result, now, active_count=result.active_count)
             return summary.active_before
+
+
+def _start_run(conn: Connection, *, course: repo.Course, trigger: Trigger) -> int | None:
+    """Write the run's history row (``running``) in the claim's transaction."""
+    inserted = conn.execute(
+        insert(sync_runs).values(
+            context_pk=course.id,
+            started_at=repo.utcnow(),
+            outcome=Outcome.RUNNING,
+            trigger=trigger,
+            holder=repo.process_handle(),
+            pages=0,
+            fetched=0,
+            added=0,
+            updated=0,
+            deactivated=0,
+            reactivated=0,
+        )
+    ).inserted_primary_key
+    return int(inserted[0]) if inserted else None
 
 
 def _record_run(

@@ -1,8 +1,9 @@
 """The sync history: past runs and their changes, and runs a stopped process left running.
 
-A run row carries the ``host:pid`` of the process that holds it (:func:`process_handle`), so
-after a crash only runs whose process is known to be gone are closed as failed, and a
-colleague's live sync on a shared database is left alone.
+A run row carries the ``host:pid`` of the process that holds it (:func:`process_handle`), and
+the course's lease (:mod:`.leases`) names the run it records. After a crash only runs whose
+process is known to be gone, or whose lease has run out, are closed as failed, so a colleague's
+live sync on a shared database is left alone.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import os
 import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
 from rostergui.core.states import Outcome
 from rostergui.core.store.rows import Change, Course, SyncRun, utcnow
-from rostergui.core.store.schema import people, sync_changes, sync_runs
+from rostergui.core.store.schema import people, sync_changes, sync_leases, sync_runs
 
 STALE_RUN_AFTER = timedelta(hours=12)
 
@@ -70,6 +71,16 @@ def process_handle() -> str:
     return socket.gethostname()[: length - len(pid)] + pid
 
 
+def database_now(conn: Connection) -> datetime:
+    """Naive UTC by the database's clock on PostgreSQL (shared by every machine, so leases
+    expire alike for all of them), by this machine's on SQLite (one machine uses the file)."""
+    if conn.dialect.name == "postgresql":
+        value = conn.execute(select(func.timezone("UTC", func.clock_timestamp()))).scalar_one()
+        assert isinstance(value, datetime)
+        return value
+    return utcnow()
+
+
 def _holder_is_gone(holder: str | None, started_at: datetime, now: datetime) -> bool:
     if now - started_at > STALE_RUN_AFTER:
         return True
@@ -90,10 +101,22 @@ def _holder_is_gone(holder: str | None, started_at: datetime, now: datetime) -> 
 def mark_interrupted_runs(conn: Connection) -> int:
     """Runs left ``running`` by a crashed or killed process are recorded as failed.
 
-    Only runs whose process is known to be gone (same host, no such pid) or that started long
-    ago are touched, so a colleague's live sync on a shared database is never disturbed.
+    A run is interrupted when its lease has run out (its holder stopped renewing it), when its
+    process is known to be gone (same host, no such pid), or when it started long ago. A
+    colleague's live sync on a shared database holds a live lease and is never disturbed; a
+    run recorded before leases existed is judged by its process alone. The lease of an
+    interrupted run is given back, so its course can be synced at once.
     """
     now = utcnow()
+    lease_now = database_now(conn)
+    leased = {
+        run_id: expires_at is None or expires_at < lease_now
+        for run_id, expires_at in conn.execute(
+            select(sync_leases.c.run_id, sync_leases.c.expires_at).where(
+                and_(sync_leases.c.token.is_not(None), sync_leases.c.run_id.is_not(None))
+            )
+        )
+    }
     stale = [
         run_id
         for run_id, holder, started in conn.execute(
@@ -101,7 +124,7 @@ def mark_interrupted_runs(conn: Connection) -> int:
                 sync_runs.c.outcome == Outcome.RUNNING
             )
         )
-        if _holder_is_gone(holder, started, now)
+        if leased.get(run_id, False) or _holder_is_gone(holder, started, now)
     ]
     if stale:
         conn.execute(
@@ -113,5 +136,10 @@ def mark_interrupted_runs(conn: Connection) -> int:
                 error="Interrupted: RosterSync stopped before the sync finished; nothing was "
                 "changed",
             )
+        )
+        conn.execute(
+            update(sync_leases)
+            .where(sync_leases.c.run_id.in_(stale))
+            .values(token=None, holder=None, run_id=None, claimed_at=None, expires_at=None)
         )
     return len(stale)

@@ -136,6 +136,23 @@ sync_changes = Table(
 )
 Index("ix_sync_changes_run", sync_changes.c.run_id)
 
+sync_leases = Table(
+    "sync_leases",
+    metadata,
+    # Who syncs a course now (see core/store/leases.py). A row per course that was ever synced;
+    # a free lease has no token.
+    Column("context_pk", Integer, ForeignKey("contexts.id", ondelete="CASCADE"), primary_key=True),
+    # Names this claim (a uuid): two threads of one process hold different tokens.
+    Column("token", String(36), nullable=True),
+    # "host:pid" of the holder, for "being synced by …".
+    Column("holder", String(200), nullable=True),
+    # The sync_runs row the holder is recording (not a foreign key: history may be pruned).
+    Column("run_id", Integer, nullable=True),
+    Column("claimed_at", DateTime, nullable=True),
+    # The database's clock (naive UTC), so that machines' clocks need not agree.
+    Column("expires_at", DateTime, nullable=True),
+)
+
 role_rules = Table(
     "role_rules",
     metadata,
