@@ -223,9 +223,14 @@ class RosterService(CatalogueUseCases):
             if not key:
                 raise errors.ConfigError(f"Enter the LTIAAS API key for {base}")
             secret = (service_key or "").strip() or None
+            checked_ltik = ltik
             if not secret and not ltik:
+                # Empty key fields keep the saved keys: the service key, or for a course that
+                # syncs with its launch token alone, that token.
                 secret = self.secrets.get_course_secret(course.uid, AuthScheme.SERVICE_KEY)
-            check = self.check_connection(base, key, service_key=secret, ltik=ltik)
+                if not secret and course.auth_scheme == AuthScheme.LTIK:
+                    checked_ltik = self.secrets.get_course_secret(course.uid, AuthScheme.LTIK)
+            check = self.check_connection(base, key, service_key=secret, ltik=checked_ltik)
             with self._read("checking the course") as conn:  # another course holds it?
                 repo.check_course_free(
                     conn, course.name, check.platform_id, check.context_id, except_pk=course.id
