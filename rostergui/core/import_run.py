@@ -129,23 +129,33 @@ class _Run:
     def drop_duplicates(self, pendings: Sequence[_Pending]) -> list[_Pending]:
         with storage_errors("reading the courses"), self.engine.connect() as conn:
             stored = repo.list_courses(conn, include_archived=True)
-        holders = {(c.platform_id, c.context_id): c.name for c in stored if c.context_id}
+        holders = {
+            (c.platform_id, c.context_id): c.name
+            for c in stored
+            if c.context_id and c.archived_at is None
+        }
+        earlier: dict[tuple[str, str], _Pending] = {}
         names = {c.name for c in stored}
         kept = []
         for pending in pendings:
             check = pending.check
             if check is not None and check.context_id:
                 key = (check.platform_id, check.context_id)
-                holder = holders.get(key)
+                shown = pending.name or check.title or check.context_id
+                holder, first = holders.get(key), earlier.get(key)
                 if holder is not None:
-                    shown = pending.name or check.title or check.context_id
-                    self.finish(
-                        pending,
-                        RowOutcome.SKIPPED,
-                        repo.duplicate_message(shown, holder),
+                    reason = repo.duplicate_message(shown, holder)
+                elif first is not None:
+                    reason = (
+                        f"'{shown}' is the same LMS course as row {first.row.row} "
+                        f"('{first.name}'); keep one of the two rows"
                     )
+                else:
+                    earlier[key] = pending
+                    reason = None
+                if reason is not None:
+                    self.finish(pending, RowOutcome.SKIPPED, reason)
                     continue
-                holders[key] = pending.name or f"row {pending.row.row}"
             if not pending.name and check is not None:
                 pending.name = _course_name(check, names)
             names.add(pending.name)
