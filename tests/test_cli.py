@@ -34,8 +34,10 @@ def test_add_sync_list_members_export_remove(
     assert [r["name"] for r in results] == ["Bio", "Chem"]
     assert set(results[0]) == {
         "name",
+        "outcome",
         "ok",
         "held",
+        "skipped",
         "pages",
         "fetched",
         "added",

@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 from rostergui import __version__
+from rostergui.cli.commands_catalogue import cmd_people
 from rostergui.cli.commands_courses import cmd_contexts
 from rostergui.cli.output import (
     EXIT_FAILED,
@@ -31,6 +32,7 @@ from rostergui.cli.output import (
     member_rows,
     role_rows,
     roles_json,
+    round_lines,
     run_json,
     sync_json,
     sync_lines,
@@ -41,7 +43,9 @@ from rostergui.core.paths import data_dir
 from rostergui.core.roles import DEFAULT_RULES, ToolRole
 from rostergui.core.service import RosterService
 from rostergui.core.states import Trigger
+from rostergui.core.store.rows import utcnow
 from rostergui.core.sync import SyncResult
+from rostergui.core.sync_round import SyncRound
 
 
 def parse_role_option(text: str | None) -> ToolRole | None:
@@ -54,21 +58,22 @@ def parse_role_option(text: str | None) -> ToolRole | None:
 
 
 class _CancelOnInterrupt:
-    """First Ctrl-C cancels the running sync cleanly; a second one stops at once."""
+    """First Ctrl-C cancels every running and waiting sync cleanly; a second stops at once."""
 
-    def __init__(self) -> None:
-        self.event = threading.Event()
+    def __init__(self, cancel: Callable[[], None]) -> None:
+        self._cancel = cancel
+        self._cancelled = False
         self._previous: Any = None
 
-    def __enter__(self) -> threading.Event:
+    def __enter__(self) -> None:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self.event
 
     def _handle(self, _signum: int, _frame: FrameType | None) -> None:
-        if self.event.is_set():
+        if self._cancelled:
             raise KeyboardInterrupt
-        self.event.set()
+        self._cancelled = True
+        self._cancel()
         sys.stderr.write("\nCancelling… (press Ctrl-C again to stop at once)\n")
 
     def __exit__(self, *exc: object) -> None:
@@ -77,6 +82,8 @@ class _CancelOnInterrupt:
 
 
 def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console) -> int:
+    """Sync the named courses (or all) through one round, ``--jobs`` at once: a progress line
+    per course on stderr, each summary as it ends, the JSON list in the order asked."""
     # Names and --all together, or neither, are usage errors (see parser.usage_problem).
     if args.all:
         names = [c.name for c in service.courses()]
@@ -84,27 +91,45 @@ def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console)
             raise errors.NoCoursesError("There are no courses to sync")
     else:
         names = list(dict.fromkeys(args.names))
-    results: list[SyncResult] = []
-    with _CancelOnInterrupt() as cancel:
-        for name in names:
-            if cancel.is_set():
-                break
-            printer = ProgressPrinter(name, console.err)
-            result = service.sync(
-                name,
-                allow_mass_drop=args.allow_mass_drop,
-                progress=printer,
-                cancel=cancel,
-                trigger=Trigger.COMMAND,
-            )
-            printer.done()
-            results.append(result)
+    since = utcnow() - args.stale_after if args.stale_after is not None else None
+    round_ = SyncRound(service, jobs=args.jobs)
+    shared = args.jobs > 1 and len(names) > 1
+    printers: dict[str, ProgressPrinter] = {}
+    printed: set[str] = set()
+    lock = threading.Lock()
+
+    def progress(name: str) -> ProgressPrinter:
+        printer = ProgressPrinter(name, console.err, shared=shared)
+        with lock:
+            printers[name] = printer
+        return printer
+
+    def ended(result: SyncResult) -> None:
+        with lock:
+            printer = printers.get(result.name)
+            if printer is not None:
+                printer.done()
+            printed.add(result.name)
             if not args.json:
                 for line in sync_lines(result):
                     console.print(line)
+
+    with _CancelOnInterrupt(round_.cancel_all):
+        report = round_.run(
+            names,
+            allow_mass_drop=args.allow_mass_drop,
+            trigger=Trigger.COMMAND,
+            synced_since=since,
+            progress=progress,
+            on_result=ended,
+        )
+    results = report.results
     if args.json:
         console.json(sync_json(results))
-    if any(not r.ok and not r.held for r in results) or len(results) < len(names):
+    else:
+        for line in round_lines(report, printed):
+            console.print(line)
+    if any(not (r.ok or r.held or r.skipped) for r in results):
         return EXIT_FAILED
     if any(r.held for r in results):
         return EXIT_HELD
@@ -242,6 +267,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, RosterService, Console], int]]
     "export": cmd_export,
     "history": cmd_history,
     "roles": cmd_roles,
+    "people": cmd_people,
 }
 #: The commands that work without the database.
 STANDALONE: dict[str, Callable[[argparse.Namespace, Console], int]] = {

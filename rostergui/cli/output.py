@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from rostergui.core.roles import RoleMapping
     from rostergui.core.store.repo import Change, Course, MemberRow, SyncRun
     from rostergui.core.sync import Progress, SyncResult
+    from rostergui.core.sync_round import RoundReport
 
 #: Exit statuses: all done, something failed, a usage error, nothing failed but a sync was held.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HELD = 0, 1, 2, 3
@@ -106,12 +108,20 @@ class Console:
         self._write(self.err, terminal_safe(text) + "\n", flush=True)
 
 
-class ProgressPrinter:
-    """Progress on stderr: one updating line on a terminal, a line every few seconds in logs."""
+#: One progress line at a time on stderr, whichever course's thread writes it.
+_PROGRESS_LOCK = threading.Lock()
 
-    def __init__(self, name: str, stream: TextIO) -> None:
+
+class ProgressPrinter:
+    """Progress on stderr: one updating line on a terminal, a line every few seconds in logs.
+
+    Courses synced at once (``shared``) each print whole lines, their name first, a few
+    seconds apart: one updating line cannot show several courses."""
+
+    def __init__(self, name: str, stream: TextIO, *, shared: bool = False) -> None:
         self.name, self.stream = terminal_safe(name), stream
-        self.tty = stream.isatty()
+        self.tty = stream.isatty() and not shared
+        self._interval = 0.1 if self.tty else (2.0 if shared and stream.isatty() else 5.0)
         self._last = 0.0
         self._closed = False
 
@@ -120,14 +130,15 @@ class ProgressPrinter:
         if self._closed:
             return
         try:
-            self.stream.write(text)
-            self.stream.flush()
+            with _PROGRESS_LOCK:
+                self.stream.write(text)
+                self.stream.flush()
         except (BrokenPipeError, ValueError):
             self._closed = True
 
     def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
-        if progress.phase is Phase.FETCHING and now - self._last < (0.1 if self.tty else 5.0):
+        if progress.phase is Phase.FETCHING and now - self._last < self._interval:
             return
         self._last = now
         text = (
@@ -192,6 +203,8 @@ def command_hint(kind: str | None, name: str) -> str:
 
 def sync_summary(result: SyncResult) -> str:
     """One sync in a line (its warnings are :func:`sync_lines`' to add)."""
+    if result.skipped:
+        return f"{result.name}: skipped — {result.error}"
     if result.held:
         return (
             f"{result.name}: held — {result.deactivated} of the active members would be "
@@ -229,8 +242,10 @@ def sync_json(results: Iterable[SyncResult]) -> list[dict[str, Any]]:
     return [
         {
             "name": r.name,
+            "outcome": r.outcome.value,
             "ok": r.ok,
             "held": r.held,
+            "skipped": r.skipped,
             "pages": r.pages,
             "fetched": r.fetched,
             "added": r.added,
@@ -244,6 +259,24 @@ def sync_json(results: Iterable[SyncResult]) -> list[dict[str, Any]]:
         }
         for r in results
     ]
+
+
+def round_lines(report: RoundReport, printed: set[str]) -> list[str]:
+    """The lines of a round's courses not ``printed`` as they ended: a course that could not
+    start (unknown), one line per origin whose refused API key left courses unstarted, and one
+    line for the courses cancelled before they began."""
+    stopped = {name for names in report.not_started.values() for name in names}
+    unprinted = [r for r in report.results if r.name not in printed and r.name not in stopped]
+    lines = [sync_summary(r) for r in unprinted if not r.cancelled]
+    for origin, names in report.not_started.items():
+        fix = command_hint("auth", names[0])
+        lines.append(
+            f"Not synced ({len(names)}): {', '.join(names)} — {report.stopped[origin]}{fix}"
+        )
+    cancelled = [r.name for r in unprinted if r.cancelled]
+    if cancelled:
+        lines.append(f"Cancelled before they started: {', '.join(cancelled)}")
+    return lines
 
 
 def course_json(course: Course) -> dict[str, Any]:
