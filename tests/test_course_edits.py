@@ -1,9 +1,17 @@
-"""Editing a course: empty key fields keep the saved keys, whatever the course syncs with."""
+"""Editing and checking a course's keys: empty key fields keep the saved keys, and a check
+answers after one try."""
 
 from __future__ import annotations
 
-from rostergui.core.secrets import MemoryKeyring
-from rostergui.core.service import RosterService
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rostergui.core import errors
+from rostergui.core.limits import RetryPolicy
+from rostergui.core.secrets import MemoryKeyring, SecretStore
+from rostergui.core.service import ClientOptions, RosterService
 from rostergui.core.states import AuthScheme
 from rostergui.core.store import repo
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
@@ -23,3 +31,28 @@ def test_empty_key_fields_keep_a_launch_token_only_course_syncing(
     updated, check = service.update_course(name, api_key=DEFAULT_API_KEY)
     assert check is not None and check.roster_available
     assert service.sync(updated.name).ok
+
+
+def test_checking_keys_tries_an_unreachable_host_once(tmp_path: Path, secrets: SecretStore) -> None:
+    """The add/edit dialog and ``contexts add`` wait for the check: an unreachable host is said
+    after one try, not after the sync's retries (which would take seconds)."""
+    tries = 0
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        nonlocal tries
+        tries += 1
+        raise httpx.ConnectError("connection refused", request=request)
+
+    options = ClientOptions(
+        timeout=5,
+        retry=RetryPolicy(attempts=4, base_delay=0.01),
+        transport=httpx.MockTransport(unreachable),
+    )
+    service = RosterService.open(data_directory=tmp_path, secrets=secrets, client_options=options)
+    try:
+        with pytest.raises(errors.RosterSyncError) as caught:
+            service.check_connection("https://lti.example.edu", "api-key", service_key="svc")
+    finally:
+        service.close()
+    assert caught.value.kind == "unreachable"
+    assert tries == 1

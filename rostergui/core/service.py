@@ -14,6 +14,7 @@ registered with :func:`~rostergui.core.redact.remember`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -28,7 +29,7 @@ from rostergui.core import connection, errors, export
 from rostergui.core.catalogue import CatalogueUseCases
 from rostergui.core.connection import ClientOptions, ConnectionCheck
 from rostergui.core.input_checks import checked_base_url, checked_role_key
-from rostergui.core.limits import DEFAULT_PAGE_SIZE
+from rostergui.core.limits import DEFAULT_PAGE_SIZE, RetryPolicy
 from rostergui.core.paths import data_dir, database_url
 from rostergui.core.roles import RoleMapping, ToolRole
 from rostergui.core.secret_changes import SecretChanges, delete_after_commit, remember_all
@@ -141,8 +142,11 @@ class RosterService(CatalogueUseCases):
     ) -> ConnectionCheck:
         """Ask LTIAAS what these credentials reach, without saving anything (see
         :func:`~rostergui.core.connection.check_connection`)."""
+        # Someone is waiting at a dialog or a prompt: one try, so an unreachable host or a
+        # busy LTIAAS is said at once (a sync, which nobody watches, retries).
+        options = dataclasses.replace(self.client_options, retry=RetryPolicy(attempts=1))
         return connection.check_connection(
-            self.client_options, base_url, api_key, service_key=service_key, ltik=ltik
+            options, base_url, api_key, service_key=service_key, ltik=ltik
         )
 
     def add_course(
