@@ -39,6 +39,9 @@ def describe_result(result: SyncResult) -> str:
             f"{result.name}: held — {result.deactivated:,} of {result.active_count:,} active "
             "members would be dropped; nothing was changed."
         )
+    if result.skipped:
+        # Not a failure: another process holds the course, or it was synced recently enough.
+        return f"{result.name}: not synced here — {result.error}."
     if not result.ok:
         return f"{result.name}: sync failed — {result.error}"
     parts = [
@@ -66,9 +69,12 @@ def batch_summary(results: Sequence[SyncResult]) -> str:
     failed = failed_names(results)
     held = sum(r.held for r in results)
     cancelled = sum(r.cancelled for r in results)
+    elsewhere = sum(r.skipped for r in results)
     parts = [f"{ok} synced"]
     if held:
         parts.append(f"{held} held for confirmation")
+    if elsewhere:
+        parts.append(f"{elsewhere} being synced elsewhere or recently synced")
     if cancelled:
         parts.append(f"{cancelled} cancelled")
     if failed:
@@ -81,8 +87,11 @@ def batch_summary(results: Sequence[SyncResult]) -> str:
 
 
 def failed_names(results: Sequence[SyncResult]) -> list[str]:
-    """The courses whose sync failed (not held, not cancelled), in the order they ran."""
-    return [r.name for r in results if not r.ok and not r.held and not r.cancelled]
+    """The courses whose sync failed (not held, cancelled, busy or skipped), in the order
+    they ran."""
+    return [
+        r.name for r in results if not r.ok and not r.held and not r.cancelled and not r.skipped
+    ]
 
 
 def kept_everyone(name: str) -> str:
