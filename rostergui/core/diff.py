@@ -283,13 +283,29 @@ class RosterDiff:
         if diff.added:
             # People already known from another course of the platform are left as they are
             # (and one may be added by a concurrent sync on PostgreSQL), hence DO NOTHING; the
-            # joins below find either row.
+            # joins below find either row. In user id order: two courses sharing new people
+            # then wait for each other's inserts in one order, never in a cycle (deadlock).
             self._sql(
                 f"""
                 INSERT INTO people (platform_id, user_id, name, given_name, family_name, email)
                 SELECT :plat, d.user_id, d.name, d.given_name, d.family_name, d.email
                 FROM {source} WHERE {is_new} AND d.person_id IS NULL
+                ORDER BY d.user_id
                 ON CONFLICT (platform_id, user_id) DO NOTHING
+                """
+            )
+        if diff.people_changed and self.conn.dialect.name == "postgresql":
+            # The same for people whose name or email changed: lock their rows in id order
+            # before the UPDATE below takes them in whatever order its join runs. (SQLite
+            # has one writer at a time, so there is nothing to order.)
+            self._sql(
+                f"""
+                SELECT p.id FROM people p
+                WHERE p.id IN (
+                    SELECT d.person_id FROM rs_diff d
+                    WHERE d.had_membership AND NOT d.gone AND {self._person_changed("d.")}
+                )
+                ORDER BY p.id FOR NO KEY UPDATE
                 """
             )
         if diff.people_changed:
