@@ -212,6 +212,7 @@ def test_skipped_and_busy_syncs_call_ltiaas_for_nothing(
     lease = claim(service.engine, course.id, times=LeaseTimes(), start_run=_no_run)
     busy = service.sync(name)
     assert busy.outcome is Outcome.BUSY and busy.error == f"being synced by {lease.holder}"
+    assert busy.retry_after is not None and 0 < busy.retry_after <= 300  # when to ask again
     assert sim.requests == []
     assert len(service.history(name)) == 1  # neither wrote a history row
     release(service.engine, lease)

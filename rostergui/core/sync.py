@@ -145,6 +145,7 @@ class SyncEngine:
             busy = isinstance(exc, errors.SyncBusyError)
             result.outcome = Outcome.BUSY if busy else Outcome.SKIPPED
             result.error, result.error_kind = exc.message, exc.kind
+            result.retry_after = getattr(exc, "seconds_left", None)
             result.seconds = time.monotonic() - started
             log.info("Sync of %s not run: %s", course.name, exc.message)
             return result

@@ -57,6 +57,10 @@ class SyncResult:
     would_deactivate: list[DroppedMember] = field(default_factory=list)
     #: What the sync noticed and handled, for the admin to know (e.g. members listed twice).
     warnings: list[str] = field(default_factory=list)
+    #: BUSY only: seconds until the holder's lease runs out unless renewed. A round that was
+    #: given ``synced_since`` may ask again then: the course is SKIPPED if its holder finished,
+    #: and taken over if its holder died.
+    retry_after: float | None = None
 
     @property
     def ok(self) -> bool:

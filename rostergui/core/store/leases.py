@@ -111,6 +111,15 @@ def busy_message(holder: str | None) -> str:
     return f"being synced by {holder or 'another process'}"
 
 
+class LeaseHeldError(errors.SyncBusyError):
+    """The course's lease is held; ``seconds_left`` is how long until it runs out unless its
+    holder renews it (by the database's clock), so a round can try the course again then."""
+
+    def __init__(self, holder: str | None, seconds_left: float) -> None:
+        super().__init__(busy_message(holder))
+        self.seconds_left = max(0.0, seconds_left)
+
+
 def _ensure_row(conn: Connection, context_pk: int) -> None:
     """Create the course's lease row if it has none. The statement writes (or would), so on
     SQLite it also takes the write lock that keeps the claim atomic; on PostgreSQL a row that
@@ -166,7 +175,7 @@ def claim(
             _raise_busy_or_gone(conn, context_pk)
         old_token, old_holder, old_run, expires_at = row
         if old_token is not None and expires_at is not None and expires_at >= now:
-            raise errors.SyncBusyError(busy_message(old_holder))
+            raise LeaseHeldError(old_holder, (expires_at - now).total_seconds())
         if old_token is not None and old_run is not None:
             _close_abandoned_run(conn, old_run, old_holder, now)
         if synced_since is not None:
@@ -192,7 +201,8 @@ def _raise_busy_or_gone(conn: Connection, context_pk: int) -> NoReturn:
     ).first()
     if current is None:
         raise errors.CourseNotFoundError("The course was removed; nothing was synced")
-    raise errors.SyncBusyError(busy_message(current[0]))
+    # Locked for a moment (a claim, a renewal, a confirming apply): worth asking again soon.
+    raise LeaseHeldError(current[0], 1.0)
 
 
 def _close_abandoned_run(conn: Connection, run_id: int, holder: str | None, now: datetime) -> None:
