@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from PySide6.QtCore import QByteArray, QSettings
 
 from rostergui import APP_NAME
+from rostergui.core.limits import DEFAULT_JOBS, MAX_JOBS
 from rostergui.core.states import StatusFilter
 
 T = TypeVar("T", int, str, bool)
@@ -30,6 +31,8 @@ class Option(Generic[T]):
 STALE_HOURS = Option("sync/stale_hours", 24)
 #: Minutes between scheduled syncs of every course; 0 is off (the default).
 SCHEDULE_MINUTES = Option("sync/schedule_minutes", 0)
+#: Courses synced at once by "Sync all" and the schedule (1 to MAX_JOBS).
+SYNC_JOBS = Option("sync/jobs", DEFAULT_JOBS)
 FILTER_TEXT = Option("members/filter", "")
 FILTER_ROLE = Option("members/role", "")
 FILTER_STATUS = Option("members/status", str(StatusFilter.ACTIVE))
@@ -100,3 +103,7 @@ class Settings:
     @property
     def schedule_minutes(self) -> int:
         return max(0, self.get(SCHEDULE_MINUTES))
+
+    @property
+    def sync_jobs(self) -> int:
+        return min(MAX_JOBS, max(1, self.get(SYNC_JOBS)))

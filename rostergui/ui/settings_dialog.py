@@ -1,4 +1,5 @@
-"""The Settings dialog: scheduled syncs while the window is open, and when a roster is stale.
+"""The Settings dialog: scheduled syncs while the window is open, when a roster is stale, and
+how many courses "Sync all" runs at once.
 
 Rosters are pulled, never pushed — the LMS tells nobody when a student enrolls — so a schedule
 is the only way a window left open stays current. It is off by default: syncing many courses
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rostergui.core.limits import DEFAULT_PER_ORIGIN, MAX_JOBS
 from rostergui.ui import settings as opts
 from rostergui.ui.settings import Settings
 
@@ -43,9 +45,18 @@ class SettingsDialog(QDialog):
         self.stale_spin.setRange(1, 24 * 30)
         self.stale_spin.setSuffix(" h")
         self.stale_spin.setValue(settings.get(opts.STALE_HOURS))
+        self.jobs_spin = QSpinBox(self)
+        self.jobs_spin.setAccessibleName("Courses synced at once")
+        self.jobs_spin.setRange(1, MAX_JOBS)
+        self.jobs_spin.setValue(settings.sync_jobs)
+        self.jobs_spin.setToolTip(
+            f"Sync all runs this many courses at once; at most {DEFAULT_PER_ORIGIN} of them "
+            "share one LTIAAS address"
+        )
         form = QFormLayout()
         form.addRow("Sync every course:", self.schedule_combo)
         form.addRow("Mark a roster stale after:", self.stale_spin)
+        form.addRow("Courses synced at once:", self.jobs_spin)
         note = QLabel(
             "Scheduled syncs run only while this window is open. For unattended syncs use the "
             "headless command (rostergui sync --all) from cron or Task Scheduler.\n"
@@ -67,3 +78,4 @@ class SettingsDialog(QDialog):
     def apply(self) -> None:
         self.settings.set(opts.SCHEDULE_MINUTES, int(self.schedule_combo.currentData()))
         self.settings.set(opts.STALE_HOURS, self.stale_spin.value())
+        self.settings.set(opts.SYNC_JOBS, self.jobs_spin.value())
