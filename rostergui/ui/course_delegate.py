@@ -1,4 +1,6 @@
-"""Painting one course in the list: its name, its LMS title and a freshness badge "pill".
+"""Painting one course in the list: its name, its LMS title and a freshness badge "pill",
+with a warning pill beside it when the course is the same LMS course as another; and the
+header of the removed courses' section.
 
 Colours come from the palette and the badge's tone (:func:`~rostergui.ui.roles.tone_colour`),
 so every state reads on light and dark themes.
@@ -10,8 +12,12 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from rostergui.ui.badges import Badge
+from rostergui.ui.badges import Badge, Tone
+from rostergui.ui.course_list import DUPLICATE_ROLE, SECTION_ROLE
 from rostergui.ui.roles import BADGE_ROLE, TITLE_ROLE, Index, is_dark, tone_colour
+
+#: The warning pill's text on a course kept twice (its tooltip names the other course).
+DUPLICATE_PILL = Badge("duplicate", Tone.HELD, "")
 
 
 class CourseDelegate(QStyledItemDelegate):
@@ -48,6 +54,10 @@ class CourseDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
 
         palette: QPalette = opt.palette
+        section = index.data(SECTION_ROLE)
+        if section is not None:
+            self._paint_section(painter, opt, index, bool(section))
+            return
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         text_colour = palette.color(text_role)
@@ -65,9 +75,41 @@ class CourseDelegate(QStyledItemDelegate):
         y += self._paint_line(painter, name, bold, text_colour, rect, y) + 2
         y += self._paint_line(painter, title, small, muted, rect, y) + 4
         if isinstance(badge, Badge):
-            self._paint_badge(
+            used = self._paint_badge(
                 painter, badge, badge_font, rect.left(), y, rect.width(), palette, selected
             )
+            room = rect.width() - used - 6
+            if index.data(DUPLICATE_ROLE) and room > 40:
+                left = rect.left() + used + 6
+                pill = DUPLICATE_PILL
+                self._paint_badge(painter, pill, badge_font, left, y, room, palette, selected)
+        painter.restore()
+
+    def _paint_section(
+        self, painter: QPainter, opt: QStyleOptionViewItem, index: Index, shown: bool
+    ) -> None:
+        """The removed courses' header: a disclosure arrow and how many there are."""
+        palette: QPalette = opt.palette
+        painter.save()
+        band = QColor(palette.color(QPalette.ColorRole.Text))
+        band.setAlphaF(0.06)
+        # A brush, not fillRect: fillRect with a translucent colour crashed on the offscreen
+        # platform's raster engine.
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(band)
+        painter.drawRect(opt.rect)
+        muted = QColor(palette.color(QPalette.ColorRole.Text))
+        muted.setAlphaF(0.72)
+        font = QFont(opt.font)
+        font.setBold(True)
+        arrow = "▾" if shown else "▸"
+        text = f"{arrow}  {index.data(Qt.ItemDataRole.DisplayRole)}"
+        if opt.state & QStyle.StateFlag.State_HasFocus:
+            text += "  (Enter)"
+        rect = opt.rect.adjusted(self.PADDING, 0, -self.PADDING, 0)
+        metrics = QFontMetrics(font)
+        top = rect.top() + (rect.height() - metrics.height()) // 2
+        self._paint_line(painter, text, font, muted, rect, top)
         painter.restore()
 
     @staticmethod
@@ -95,7 +137,8 @@ class CourseDelegate(QStyledItemDelegate):
         width: int,
         palette: QPalette,
         selected: bool,
-    ) -> None:
+    ) -> int:
+        """A pill with a dot (a ring while busy) and ``badge``'s text; returns its width."""
         metrics = QFontMetrics(font)
         colour = tone_colour(badge.tone, palette)
         if selected:
@@ -131,3 +174,4 @@ class CourseDelegate(QStyledItemDelegate):
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
             text,
         )
+        return int(pill_w)

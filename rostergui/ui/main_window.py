@@ -35,8 +35,10 @@ from rostergui import APP_NAME
 from rostergui.ui import icons, window_messages, wording
 from rostergui.ui import settings as opts
 from rostergui.ui.course_list import CourseListModel, CourseListView
+from rostergui.ui.course_panel import CoursePanel
 from rostergui.ui.roles import COURSE_ROLE
 from rostergui.ui.settings import Settings
+from rostergui.ui.window_dialogs import WindowDialogs
 from rostergui.ui.window_geometry import PlacedWindow
 from rostergui.ui.window_sync import WindowSync
 
@@ -109,10 +111,14 @@ class MainWindow(PlacedWindow):
         self.course_view.set_placeholder(OPENING_TEXT)
         self.course_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.course_view.customContextMenuRequested.connect(self._course_menu)
+        self.course_panel = CoursePanel(self.course_model, self.course_view, self)
+        self.course_panel.message.connect(self.show_status)
 
         self.syncing = WindowSync(self)
+        self.dialogs = WindowDialogs(self)
         self._build_layout()
         self._build_frame()
+        self.course_panel.add_actions(self, beside=self.find_action)
         self._connect_actions()
         self._restore_geometry()
 
@@ -148,7 +154,7 @@ class MainWindow(PlacedWindow):
         self.course_title = self.pane.course_title
         self.course_details = self.pane.course_details
         self.tabs = self.pane.tabs
-        self.empty_page, self.empty_button = build_empty_page(self, self.add_course)
+        self.empty_page, self.empty_button = build_empty_page(self, self.dialogs.add_course)
         self.pages.addWidget(self.empty_page)
         self._connect_course_pane()
         history = self.settings.get_bytes(HISTORY_SPLITTER_KEY)
@@ -175,7 +181,7 @@ class MainWindow(PlacedWindow):
         # The right side (the selected course) is filled in by attach().
         self.course_pane = QWidget(self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(self.course_view)
+        self.splitter.addWidget(self.course_panel)
         self.splitter.addWidget(self.course_pane)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -187,25 +193,29 @@ class MainWindow(PlacedWindow):
         self.setCentralWidget(self.pages)
 
     def _connect_actions(self) -> None:
-        self.add_action.triggered.connect(self.add_course)
-        self.edit_action.triggered.connect(self.edit_course)
-        self.remove_action.triggered.connect(self.remove_course)
+        self.add_action.triggered.connect(self.dialogs.add_course)
+        self.edit_action.triggered.connect(self.dialogs.edit_course)
+        self.remove_action.triggered.connect(self.dialogs.remove_course)
         self.sync_action.triggered.connect(self.syncing.sync_selected)
         self.sync_all_action.triggered.connect(self.syncing.sync_all)
         self.cancel_action.triggered.connect(self.syncing.cancel_sync)
-        self.export_action.triggered.connect(self.export_roster)
+        self.export_action.triggered.connect(self.dialogs.export_roster)
         self.history_action.toggled.connect(self._history_toggled)
-        self.settings_action.triggered.connect(self.open_settings)
+        self.settings_action.triggered.connect(self.dialogs.open_settings)
         self.find_action.triggered.connect(self._find)
-        self.about_action.triggered.connect(self.show_about)
-        self.log_action.triggered.connect(self.open_log_folder)
+        self.about_action.triggered.connect(self.dialogs.show_about)
+        self.log_action.triggered.connect(self.dialogs.open_log_folder)
         self.quit_action.triggered.connect(self.close)
 
     def _connect_course_pane(self) -> None:
         self.course_view.selectionModel().currentChanged.connect(self._current_changed)
+        # A filter hid the selected course: show no course rather than a hidden one.
+        self.course_view.currentLost.connect(
+            lambda: self._current_changed(QModelIndex(), QModelIndex())
+        )
         self.tabs.currentChanged.connect(self._tab_changed)
         self.member_panel.syncRequested.connect(self.syncing.sync_selected)
-        self.member_panel.exportSelectionRequested.connect(self.export_selection)
+        self.member_panel.exportSelectionRequested.connect(self.dialogs.export_selection)
         self.member_panel.loaded.connect(lambda _name: self._update_actions())
         self.sync.started.connect(self.syncing.sync_started)
         self.sync.finished.connect(self.syncing.sync_finished)
@@ -260,9 +270,10 @@ class MainWindow(PlacedWindow):
         return self.course_model.course(name) if name else None
 
     def select_course(self, name: str) -> bool:
-        row = self.course_model.row_of(name)
-        if row < 0:
+        """Select ``name``, first clearing a filter or opening the section that hides it."""
+        if not self.course_panel.reveal(name):
             return False
+        row = self.course_model.row_of(name)
         self.course_view.selectionModel().setCurrentIndex(
             self.course_model.index(row),
             QItemSelectionModel.SelectionFlag.ClearAndSelect,
@@ -299,8 +310,9 @@ class MainWindow(PlacedWindow):
             self.history_panel.show_course(None)
         else:
             self.pages.setCurrentWidget(self.splitter)
+            shown = self.course_model.visible_names()
             if not (wanted and self.select_course(wanted)) and self.selected_name() is None:
-                self.select_course(courses[0].name)
+                self.select_course(shown[0] if shown else courses[0].name)
         self._show_course_header()
         self._update_message_bar()
         self._update_actions()
@@ -441,48 +453,11 @@ class MainWindow(PlacedWindow):
 
     # --- dialogs ------------------------------------------------------------------------------
 
-    def add_course(self) -> None:
-        if self.attached:
-            self.course_actions.add_course()
-
     def edit_course(self) -> None:
-        course = self.selected_course()
-        if self.attached and course is not None and not self.sync.is_pending(course.name):
-            self.course_actions.edit_course(course)
-
-    def remove_course(self) -> None:
-        course = self.selected_course()
-        if self.attached and course is not None and not self.sync.is_pending(course.name):
-            self.course_actions.remove_course(course)
-
-    def export_roster(self) -> None:
-        course = self.selected_course()
-        if self.attached and course is not None and not self.member_panel.loading:
-            self.course_actions.export_roster(course)
-
-    def export_selection(self) -> None:
-        """Export the selected members (the member table's context menu)."""
-        course = self.selected_course()
-        if self.attached and course is not None and not self.member_panel.loading:
-            rows = self.member_panel.table.selected_members()
-            if rows:
-                self.course_actions.export_roster(course, selection=rows)
-
-    def open_settings(self) -> None:
-        if self.attached:
-            self.course_actions.open_settings()
+        """Edit the selected course (the message bar's "Edit course" calls this)."""
+        self.dialogs.edit_course()
 
     def settings_changed(self) -> None:
         self.course_model.set_stale_after(self.settings.stale_after)
         self.syncing.apply_schedule()
         self.show_status(wording.schedule_changed(self.settings.schedule_minutes))
-
-    def show_about(self) -> None:
-        from rostergui.ui.course_actions import show_about
-
-        show_about(self, self.service)
-
-    def open_log_folder(self) -> None:
-        from rostergui.ui.course_actions import open_log_folder
-
-        open_log_folder(self.service)

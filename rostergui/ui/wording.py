@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from rostergui.core.states import CourseStatus
 from rostergui.ui.badges import Tone, last_synced_text
+from rostergui.ui.course_groups import CourseGroup
 
 if TYPE_CHECKING:
     from rostergui.core.store.repo import Course
@@ -297,3 +298,42 @@ def empty_roster(course: Course | None) -> tuple[str, bool]:
     if course is not None and course.last_synced_at is not None:
         return "The last sync found no members in this course.", True
     return "No members are stored for this course yet.\nSync it to fetch its roster.", True
+
+
+# --- the course list ----------------------------------------------------------------------------
+
+_GROUP_WORDS: dict[CourseGroup, str] = {
+    CourseGroup.FAILED: "failed",
+    CourseGroup.HELD: "held",
+    CourseGroup.STALE: "stale",
+    CourseGroup.NEVER: "never synced",
+    CourseGroup.SYNCED: "up to date",
+}
+
+
+def group_count(group: CourseGroup, count: int) -> str:
+    """One part of the course list's header: "3 failed", "1,985 up to date"."""
+    return f"{count:,} {_GROUP_WORDS.get(group, 'removed')}"
+
+
+def archived_section(count: int, matching: bool) -> str:
+    """The header of the removed courses' section (their rosters are kept)."""
+    courses = "course" if count == 1 else "courses"
+    which = "matching removed" if matching else "removed"
+    return f"{count:,} {which} {courses} (roster kept)"
+
+
+def no_course_matches(text: str) -> str:
+    """What the course list says when its filter hides every course."""
+    return f"No course matches “{text}”. Clear the filter (Esc) to see every course."
+
+
+def no_failed_course() -> str:
+    return "No course failed its last sync."
+
+
+def duplicate_course(others: tuple[str, ...]) -> str:
+    """The warning on a course that is the same LMS course as ``others`` (kept from before
+    duplicates were refused)."""
+    names = ", ".join(others)
+    return f"Same LMS course as {names}: it is synced twice. Remove one of them."

@@ -37,13 +37,17 @@ def test_rows_carry_course_badge_and_accessible_text() -> None:
     model = CourseListModel()
     model.set_courses(courses())
     model.tick(NOW)
-    index = model.index(1)
+    # Grouped: failed (Art), never synced (Chemistry), then up to date (Biology).
+    assert model.visible_names() == ["Art", "Chemistry", "Biology"]
+    index = model.index(model.row_of("Biology"))
     assert index.data(Qt.ItemDataRole.DisplayRole) == "Biology"
     assert index.data(COURSE_ROLE).name == "Biology"
     badge = index.data(BADGE_ROLE)
     assert isinstance(badge, Badge)
     assert badge.text == "synced 5 min ago"
-    assert "synced 5 min ago" in index.data(Qt.ItemDataRole.AccessibleTextRole)
+    # Said as a screen reader should: the name, then the state in full words.
+    spoken = index.data(Qt.ItemDataRole.AccessibleTextRole)
+    assert spoken.startswith("Biology, synced 5 minutes ago, Intro to Biology")
     assert "No roster service" in model.index(0).data(Qt.ItemDataRole.ToolTipRole)
 
 
@@ -53,7 +57,7 @@ def test_tick_refreshes_relative_times(qtbot: QtBot) -> None:
     model.tick(NOW)
     with qtbot.waitSignal(model.dataChanged):
         model.tick(NOW + timedelta(hours=2))
-    assert model.index(1).data(BADGE_ROLE).text == "synced 2 h ago"
+    assert model.index(model.row_of("Biology")).data(BADGE_ROLE).text == "synced 2 h ago"
 
 
 def test_same_names_keep_rows_and_refresh_data(qtbot: QtBot) -> None:
