@@ -4,6 +4,9 @@ JSON list in the order asked, exit statuses as for one course at a time, a line 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -95,3 +98,27 @@ def test_bad_jobs_and_durations_are_usage_errors(
         bare_cli("sync", "--all", f"{option}={value}")
     assert exit_.value.code == 2
     assert says in capsys.readouterr().err
+
+
+def test_ctrl_c_cancels_every_course(
+    cli: Cli, capsys: pytest.CaptureFixture[str], db_backend: str
+) -> None:
+    if db_backend != "sqlite":
+        pytest.skip("the signal handling is the same on every database")
+    with Simulator(courses=courses("c", 4, 2000), latency=0.03) as sim:
+        for i in range(4):
+            cli.add(sim, f"c{i}", f"Course {i}")
+        sim.reset_log()
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            code, out, _err = cli("sync", "--all", "--jobs", "2", "--page-size", "100", "--json")
+        finally:
+            timer.cancel()
+    assert code == 1
+    results = json.loads(out)
+    assert [r["outcome"] for r in results] == ["cancelled"] * 4
+    assert results[3]["error"] == "Cancelled before it started; nothing was changed"
+    assert "Cancelling…" in capsys.readouterr().err
+    code, out, _err = cli("members", "Course 0", "--json")
+    assert code == 0 and json.loads(out) == []
