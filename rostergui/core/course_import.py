@@ -218,7 +218,17 @@ def parse_import_text(text: str) -> list[ImportRow]:
         )
     if len(records) == 1:
         raise errors.ConfigError("The file has a header but no courses; add one row per course")
-    return [_row(number, cells, positions) for number, cells in enumerate(records[1:], 2)]
+    rows = [_row(number, cells, positions) for number, cells in enumerate(records[1:], 2)]
+    # Registered for redaction once all rows are read (no reason quotes a key): registering
+    # each as it is met would make every row's message redact against a new pattern.
+    remember_all(
+        *(
+            _cell(cells, positions, column)
+            for cells in records[1:]
+            for column in (SERVICE_KEY, LTIK)
+        )
+    )
+    return rows
 
 
 def _cell(cells: Sequence[str], positions: dict[str, int], column: str) -> str:
@@ -231,7 +241,6 @@ def _row(number: int, cells: Sequence[str], positions: dict[str, int]) -> Import
     raw_url = _cell(cells, positions, BASE_URL)
     raw_service_key = _cell(cells, positions, SERVICE_KEY)
     raw_ltik = _cell(cells, positions, LTIK)
-    remember_all(raw_service_key, raw_ltik)
     planned = ImportRow(number, name, raw_url.strip())
 
     def invalid(reason: str) -> ImportRow:
@@ -295,9 +304,9 @@ def rows_from_tokens(text: str, base_url: str) -> list[ImportRow]:
             f"{len(lines):,} lines were given; one import takes at most {MAX_IMPORT_ROWS:,} "
             "launch tokens"
         )
+    remember_all(*lines)
     rows: list[ImportRow] = []
     for number, line in enumerate(lines, 1):
-        remember_all(line)
         if not line.strip():
             continue
         try:

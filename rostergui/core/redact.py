@@ -27,12 +27,26 @@ MIN_LENGTH = 4
 
 
 class _Known:
-    """The secrets seen so far, and one pattern matching any of them."""
+    """The secrets seen so far, and one pattern matching any of them, compiled when text is
+    next redacted: a bulk import registers thousands of keys, and compiling the pattern anew
+    for each would take minutes."""
 
     def __init__(self) -> None:
         self.secrets: set[str] = set()
         self.pattern: re.Pattern[str] | None = None
+        self.stale = False
         self.lock = threading.Lock()
+
+    def current(self) -> re.Pattern[str] | None:
+        if not self.stale:
+            return self.pattern
+        with self.lock:
+            if self.stale:
+                # Longest first, so a secret that contains another is masked whole.
+                ordered = sorted(self.secrets, key=len, reverse=True)
+                self.pattern = re.compile("|".join(re.escape(s) for s in ordered))
+                self.stale = False
+            return self.pattern
 
 
 _known = _Known()
@@ -47,9 +61,7 @@ def remember(value: str | None) -> None:
         if variants <= _known.secrets:
             return
         _known.secrets.update(variants)
-        # Longest first, so a secret that contains another is masked whole.
-        ordered = sorted(_known.secrets, key=len, reverse=True)
-        _known.pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _known.stale = True
 
 
 def redact(text: str) -> str:
@@ -58,7 +70,7 @@ def redact(text: str) -> str:
         return text
     # Known secrets first: the Authorization pattern stops at characters such as '&' that a
     # key may hold, and would leave the key's tail for the secrets pass to miss.
-    pattern = _known.pattern
+    pattern = _known.current()
     if pattern is not None:
         text = pattern.sub(MASK, text)
     return _AUTH_PATTERN.sub(lambda m: f"{m.group(1)} {MASK}", text)
