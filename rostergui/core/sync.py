@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, ScalarSelect, and_, func, insert, select, update
 
 from rostergui.core import errors
 from rostergui.core.limits import DEFAULT_PAGE_SIZE, checked_page_size
@@ -254,12 +254,14 @@ class SyncEngine:
             )
         try:
             with storage_errors("recording the failed sync"), self.engine.begin() as conn:
-                result.active_count = self._active_count(conn, course.id)
+                # Write first, counting in the same statement: on SQLite a transaction that
+                # read before its first write cannot take the write lock once another course
+                # has written, and fails at once instead of waiting its turn.
                 _record_run(
                     conn,
                     result,
                     repo.utcnow(),
-                    active_count=result.active_count,
+                    active_count=_active_count_query(course.id),
                     error=exc.message,
                 )
                 if not result.cancelled and not isinstance(exc, errors.LeaseLostError):
@@ -268,23 +270,10 @@ class SyncEngine:
                         .where(contexts.c.id == course.id)
                         .values(last_status=CourseStatus.FAILED, last_error=exc.message)
                     )
+                count = conn.execute(select(_active_count_query(course.id))).scalar_one()
+                result.active_count = int(count)
         except errors.RosterSyncError as storage:
             log.error("Could not record the failed sync of %s: %s", course.name, storage.detail)
-
-    @staticmethod
-    def _active_count(conn: Connection, context_pk: int) -> int:
-        return int(
-            conn.execute(
-                select(func.count())
-                .select_from(memberships)
-                .where(
-                    and_(
-                        memberships.c.context_pk == context_pk,
-                        memberships.c.status == MemberStatus.ACTIVE,
-                    )
-                )
-            ).scalar_one()
-        )
 
     # --- apply --------------------------------------------------------------------------
 
@@ -426,12 +415,27 @@ def _start_run(conn: Connection, *, course: repo.Course, trigger: Trigger) -> in
     return int(inserted[0]) if inserted else None
 
 
+def _active_count_query(context_pk: int) -> ScalarSelect[int]:
+    """How many members of the course are active now, as a subquery."""
+    return (
+        select(func.count())
+        .select_from(memberships)
+        .where(
+            and_(
+                memberships.c.context_pk == context_pk,
+                memberships.c.status == MemberStatus.ACTIVE,
+            )
+        )
+        .scalar_subquery()
+    )
+
+
 def _record_run(
     conn: Connection,
     result: SyncResult,
     finished_at: datetime,
     *,
-    active_count: int,
+    active_count: int | ScalarSelect[int],
     error: str | None = None,
 ) -> None:
     """Write a finished run's outcome and counts to its history row."""
