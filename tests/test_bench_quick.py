@@ -74,3 +74,25 @@ def test_page_size_bench_counts_pages(tmp_path: Path) -> None:
     }
     assert pages == {"honours": {"100": 50, "1000": 5}, "canvas": {"100": 100, "1000": 100}}
     assert "| LMS | members | pages at limit 100 |" in done.stdout
+
+
+def test_parallel_bench_runs_every_round(tmp_path: Path) -> None:
+    """The parallel-sync benchmark in quick mode (a few seconds): every round syncs every
+    member with no failed course, and the origin limited to 4 requests never sees more."""
+    figures = tmp_path / "parallel.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "parallel_bench.py"), "--quick", "--json",
+         str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    data = json.loads(figures.read_text(encoding="utf-8"))
+    for run in ("sequential", "parallel", "limited"):
+        assert data[run]["failed"] == [] and data[run]["members"] == 6 * 300, data[run]
+    assert data["limited_counts"]["peak"] <= 4
+    assert data["open_counts"]["peak"] == 4  # the round ran 4 at once
+    assert "| measurement | courses | one after another | 4 at once |" in done.stdout

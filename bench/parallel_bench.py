@@ -1,0 +1,227 @@
+"""Parallel-sync benchmark: "Sync all" one course after another next to a round of 4 at once.
+
+One course's sync is bound by the LMS: every page is a round trip through LTIAAS, and the next
+page is known only when the last has arrived. Twenty courses of 2,000 members at 50 members a
+page (Canvas's cap) and 100 ms a page are 800 round trips; one after another they take 80 s
+however fast the rest is. A round (:mod:`rostergui.core.sync_round`) runs 4 at once, at most 4
+of one LTIAAS origin. Measured side by side in one run, each round in a fresh child process
+(so its peak memory is its own) on a fresh SQLite database, the simulator in a process of its
+own: once answering every request, once limited to 4 requests at once (429 with Retry-After
+beyond them, as a busy LTIAAS account would).
+
+    python bench/parallel_bench.py           # 20 courses × 2,000 members, 100 ms a page
+    python bench/parallel_bench.py --quick   # 6 × 300 members, 5 ms a page: checks it runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+JOBS = 4
+PER_PAGE = 50  # the simulated LMS caps every page at this (Canvas)
+TARGET_RATIO, TARGET_LIMITED, TARGET_MB = 0.30, 0.35, 250
+
+
+def make_courses(count: int, members: int) -> list[Any]:
+    """``count`` courses of ``members`` each on one LMS that sends 50 members a page."""
+    import dataclasses
+
+    from rostergui.simulator.samples import mooc_course
+
+    return [
+        dataclasses.replace(mooc_course(count=members, slug=f"p{i}"), context_id=f"p-{i}",
+                            max_limit=PER_PAGE)
+        for i in range(count)
+    ]
+
+
+def _serve(courses: Callable[[], list[Any]], latency: float, max_in_flight: int | None,
+           queue: Any, stop: Any) -> None:
+    from rostergui.simulator import Simulator
+
+    built = courses()
+    sim = Simulator(courses=built, latency=latency, max_in_flight=max_in_flight)
+    sim.start("127.0.0.1", 0)
+    queue.put((sim.base_url, sim.api_key, {c.slug: c.service_key for c in built}))
+    stop.wait()
+    counts = sim.in_flight
+    queue.put({"peak": counts.peak, "refused": counts.refused})
+    sim.stop()
+
+
+@dataclass
+class SimProcess:
+    base_url: str
+    api_key: str
+    keys: dict[str, str]
+    process: multiprocessing.process.BaseProcess
+    queue: Any
+    stop: Any
+
+    def close(self) -> dict[str, int]:
+        """Stop it; what it counted: the most requests at once, and how many it refused."""
+        self.stop.set()
+        counts = dict(self.queue.get(timeout=30))
+        self.process.join(10)
+        return counts
+
+
+def start_sim(courses: Callable[[], list[Any]], latency: float,
+              max_in_flight: int | None) -> SimProcess:
+    ctx = multiprocessing.get_context("spawn")
+    queue, stop = ctx.Queue(), ctx.Event()
+    process = ctx.Process(target=_serve, args=(courses, latency, max_in_flight, queue, stop),
+                          daemon=True)
+    process.start()
+    base_url, api_key, keys = queue.get(timeout=300)
+    return SimProcess(base_url, api_key, keys, process, queue, stop)
+
+
+# --- the child: one round on a fresh database -------------------------------------------------
+
+
+def child_round(base_url: str, api_key: str, keys: dict[str, str], jobs: int) -> dict[str, Any]:
+    from rostergui.core.secrets import MemoryKeyring, SecretStore
+    from rostergui.core.service import ConnectionCheck, RosterService
+    from rostergui.core.sync_round import SyncRound
+
+    with tempfile.TemporaryDirectory() as directory:
+        service = RosterService.open(data_directory=directory,
+                                     secrets=SecretStore(MemoryKeyring()))
+        try:
+            for slug, key in keys.items():  # the connection check taken as passed
+                check = ConnectionCheck("https://bench.example", None, f"ctx-{slug}", slug, None,
+                                        None, True)
+                service.add_course(slug, base_url, api_key, service_key=key, check=check)
+            started = time.perf_counter()
+            report = SyncRound(service, jobs=jobs).run(list(keys))
+            seconds = time.perf_counter() - started
+        finally:
+            service.close()
+    failed = [r.name for r in report.results if not r.ok]
+    return {
+        "seconds": seconds,
+        "failed": failed,
+        "members": sum(r.added for r in report.results),
+        "pages": sum(r.pages for r in report.results),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_child(sim: SimProcess, jobs: int) -> dict[str, Any]:
+    args = [sys.executable, str(Path(__file__).resolve()), "--child", str(jobs)]
+    given = json.dumps({"base_url": sim.base_url, "api_key": sim.api_key, "keys": sim.keys})
+    done = subprocess.run(args, input=given, capture_output=True, text=True, check=False,
+                          timeout=3600)
+    if done.returncode != 0:
+        raise SystemExit(f"child round failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# --- the parent ---------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, 5 ms a page, for CI")
+    parser.add_argument("--output", type=Path, help="write the Markdown table here")
+    parser.add_argument("--json", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        given = json.loads(sys.stdin.read())
+        print(json.dumps(child_round(given["base_url"], given["api_key"], given["keys"],
+                                     int(args.child))))
+        return 0
+
+    count, members, latency_ms = (6, 300, 5.0) if args.quick else (20, 2_000, 100.0)
+    courses = functools.partial(make_courses, count, members)
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    say(f"Parallel-sync benchmark — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{'quick' if args.quick else 'full'} mode: {count} courses × {members:,} members, "
+        f"{PER_PAGE} a page, {latency_ms:g} ms a page, {JOBS} courses at once")
+    say()
+    figures: dict[str, Any] = {}
+    sim = start_sim(courses, latency_ms / 1000, None)
+    try:
+        figures["sequential"] = run_child(sim, 1)
+        figures["parallel"] = run_child(sim, JOBS)
+    finally:
+        figures["open_counts"] = sim.close()
+    limited = start_sim(courses, latency_ms / 1000, 4)
+    try:
+        figures["limited"] = run_child(limited, JOBS)
+    finally:
+        figures["limited_counts"] = limited.close()
+
+    sequential = figures["sequential"]["seconds"]
+    expected = count * members
+    missed: list[str] = []
+    for run in ("sequential", "parallel", "limited"):
+        if figures[run]["failed"] or figures[run]["members"] != expected:
+            missed.append(f"{run}: failed {figures[run]['failed']}, "
+                          f"{figures[run]['members']:,} of {expected:,} members")
+
+    def row(label: str, run: str, target: float, extra: str = "") -> None:
+        seconds = figures[run]["seconds"]
+        ratio = seconds / sequential
+        met = ratio <= target and not figures[run]["failed"]
+        if not met:
+            missed.append(label)
+        say(f"| {label} | {count} × {members:,} | {sequential:.1f} s | {seconds:.1f} s | "
+            f"{ratio:.2f}× | ≤ {target:.2f}×{extra}: {'met' if met else 'MISSED'} |")
+
+    say("| measurement | courses | one after another | 4 at once | ratio | target |")
+    say("|---|---:|---:|---:|---:|---|")
+    row("Sync all", "parallel", TARGET_RATIO)
+    counts = figures["limited_counts"]
+    row(f"Sync all, LTIAAS taking 4 requests at once (peak {counts['peak']}, "
+        f"{counts['refused']} answered 429)", "limited", TARGET_LIMITED, ", no failed course")
+    peak_mb = figures["parallel"]["peak_mb"]
+    memory_met = peak_mb <= TARGET_MB
+    if not memory_met:
+        missed.append("peak memory")
+    say(f"| peak memory (RSS high-water) of the process running 4 at once | {count} × "
+        f"{members:,} | {figures['sequential']['peak_mb']:.0f} MB | {peak_mb:.0f} MB | | "
+        f"≤ {TARGET_MB} MB: {'met' if memory_met else 'MISSED'} |")
+    say()
+    pages = figures["parallel"]["pages"]
+    say(f"Each round synced {expected:,} members on {pages:,} pages, each a round trip of at "
+        f"least {latency_ms:g} ms, so one after another cannot take less than "
+        f"{pages * latency_ms / 1000:.1f} s; 4 at once cannot take less than a quarter of "
+        "that. The simulator, not RosterSync, counted the requests in flight.")
+    if missed:
+        say()
+        say(f"Missed: {'; '.join(missed)}")
+    if args.output:
+        args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0 if not missed or args.quick else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
