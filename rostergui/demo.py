@@ -4,6 +4,10 @@
 real data or keyring: one course synced, one that failed (no roster service), one whose key is
 rejected, several never synced, and a large one. Qt-free, and free of any front end's words, so
 the window and the command line's ``demo --headless`` share it; each shows it in its own way.
+
+``demo --catalogue`` adds a whole catalogue of 2,000 small courses beside them
+(:mod:`rostergui.demo_catalogue`), imported in bulk at the start; syncing them all takes a few
+minutes, so each front end syncs them after it is up (the window in the background).
 """
 
 from __future__ import annotations
@@ -13,12 +17,18 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rostergui.core import errors
 from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import ConnectionCheck, RosterService
 from rostergui.core.states import AuthScheme, Trigger
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
+from rostergui.simulator.samples import sample_courses
+
+if TYPE_CHECKING:
+    from rostergui.core.sync import SyncResult
+    from rostergui.simulator.model import SimCourse
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +53,22 @@ class Demo:
     data_directory: Path
     throwaway: bool
     notes: list[str] = field(default_factory=list)
+    #: The catalogue's courses, when the demo has one (``--catalogue``), to sync once up.
+    catalogue: list[str] = field(default_factory=list)
 
     def samples_to_sync(self) -> list[str]:
         """The courses left to sync after the start: all but those synced at the start and
         the 100k one, which takes a while."""
+        skip = {*SYNC_AT_START, *self.catalogue}
         return [
-            c.name
-            for c in self.service.courses()
-            if c.name not in SYNC_AT_START and "100k" not in c.name
+            c.name for c in self.service.courses() if c.name not in skip and "100k" not in c.name
         ]
+
+    def sync_catalogue(self) -> list[SyncResult]:
+        """Sync the catalogue's courses a few at once (minutes: 2,000 courses)."""
+        from rostergui.demo_catalogue import sync_many
+
+        return sync_many(self.service, self.catalogue)
 
     def close(self) -> None:
         self.service.close()
@@ -72,9 +89,19 @@ def start_demo(
     db_url: str | None = None,
     sync_at_start: bool = True,
     latency: float = 0.005,
+    catalogue: int = 0,
 ) -> Demo:
-    """Start the simulator and a service with the sample courses added (idempotent)."""
-    simulator = Simulator(churn=True, latency=latency)
+    """Start the simulator and a service with the sample courses added (idempotent); with
+    ``catalogue``, that many catalogue courses too (imported, not synced yet; the command
+    line's ``--catalogue`` asks for :data:`~rostergui.demo_catalogue.CATALOGUE_SIZE`)."""
+    extra: list[SimCourse] = []
+    if catalogue:
+        from rostergui.demo_catalogue import catalogue_courses
+
+        extra = catalogue_courses(count=catalogue)
+    simulator = Simulator(
+        churn=True, latency=latency, courses=[*sample_courses(), *extra] if extra else None
+    )
     simulator.start("127.0.0.1", 0)
     if throwaway is None:
         throwaway = data_directory is None
@@ -88,6 +115,11 @@ def start_demo(
     demo = Demo(simulator, service, directory, throwaway)
     try:
         _add_courses(demo)
+        if extra:
+            from rostergui.demo_catalogue import add_catalogue
+
+            demo.catalogue, notes = add_catalogue(service, simulator.base_url, extra)
+            demo.notes.extend(notes)
         if sync_at_start:
             for name in SYNC_AT_START:
                 result = service.sync(name, trigger=Trigger.DEMO)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rostergui.cli import run
 from rostergui.demo import REVOKED_NAME, SYNC_AT_START, start_demo
+from rostergui.demo_catalogue import CATALOGUE_SIZE, catalogue_courses, course_name
 
 
 def headless_demo(data_dir: Path) -> tuple[int, list[str], str]:
@@ -52,3 +53,55 @@ def test_a_kept_demo_folder_points_at_the_new_simulator(tmp_path: Path) -> None:
     finally:
         demo.close()
     assert folder.exists()  # a given folder is kept
+
+
+def test_the_catalogue_is_small_courses_sharing_people_across_three_lmses() -> None:
+    courses = catalogue_courses(count=CATALOGUE_SIZE)
+    assert len(courses) == CATALOGUE_SIZE
+    assert len({course_name(c) for c in courses}) == CATALOGUE_SIZE
+    assert len({c.service_key for c in courses}) == CATALOGUE_SIZE
+    assert len({c.platform_id for c in courses}) == 3
+    sizes = sorted(len(c.roster) for c in courses)
+    assert sizes[len(sizes) // 2] <= 40  # most are small
+    # The same person (platform and user id) is in several courses.
+    seen: dict[tuple[str, str], int] = {}
+    for course in courses[:300]:
+        for user_id in course.roster.user_ids():
+            key = (course.platform_id, user_id)
+            seen[key] = seen.get(key, 0) + 1
+    assert max(seen.values()) >= 3
+    # The same for the same seed: a kept demo folder finds its courses again.
+    assert [course_name(c) for c in catalogue_courses(count=50)] == [
+        course_name(c) for c in courses[:50]
+    ]
+
+
+def test_a_catalogue_demo_imports_its_courses_and_the_headless_one_syncs_them(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "demo"
+    demo = start_demo(folder, sync_at_start=False, catalogue=40)
+    try:
+        names = {c.name for c in demo.service.courses()}
+        assert set(demo.catalogue) <= names
+        assert len(names) == 40 + len(SYNC_AT_START) + 5  # the samples and the catalogue
+        assert len(demo.catalogue) < 40  # a few are left never synced
+        assert demo.notes == []
+        assert not set(demo.catalogue) & set(demo.samples_to_sync())
+        results = demo.sync_catalogue()
+        assert len(results) == len(demo.catalogue)
+        # One in NO_ROSTER_EVERY has its roster service off, for the list's "failed" group.
+        failed = [r for r in results if not r.ok]
+        assert [r.error_kind for r in failed] == ["no_roster_service"]
+        course = demo.service.course(demo.catalogue[0])
+        assert course.title and course.context_id  # learned from the first sync
+        assert len(demo.service.people_index()) > 100
+    finally:
+        demo.close()
+    # Kept: the next start moves the catalogue to the new simulator instead of adding it again.
+    again = start_demo(folder, sync_at_start=False, catalogue=40)
+    try:
+        assert {c.base_url for c in again.service.courses()} == {again.simulator.base_url}
+        assert again.service.sync(again.catalogue[1]).ok
+    finally:
+        again.close()

@@ -229,8 +229,10 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     """``rostergui demo --headless``: sync the samples (all but the 100k one) and report."""
     from rostergui.demo import start_demo
+    from rostergui.demo_catalogue import CATALOGUE_SIZE
 
-    demo = start_demo(args.data_dir, db_url=args.db_url)
+    size = CATALOGUE_SIZE if args.catalogue else 0
+    demo = start_demo(args.data_dir, db_url=args.db_url, catalogue=size)
     try:
         console.print(f"Simulator at {demo.simulator.base_url}; data in {demo.data_directory}")
         for note in demo.notes:
@@ -238,6 +240,11 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         for name in demo.samples_to_sync():
             for line in sync_lines(demo.service.sync(name, trigger=Trigger.DEMO)):
                 console.print(line)
+        if demo.catalogue:
+            results = demo.sync_catalogue()
+            for line in (ln for r in results if not r.ok for ln in sync_lines(r)):
+                console.print(line)
+            console.print(f"Synced {sum(r.ok for r in results):,} of the catalogue's courses.")
         console.print("")
         for course in demo.service.courses():
             console.print(course_line(course))

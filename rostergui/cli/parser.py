@@ -62,6 +62,12 @@ def build_parser(*, window_only: bool = False) -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the window (the default)")
     demo = sub.add_parser("demo", help="open the window on built-in sample courses")
     demo.add_argument("--headless", action="store_true", help="sync the samples and print")
+    demo.add_argument(
+        "--catalogue",
+        action="store_true",
+        help="add a catalogue of 2,000 small courses, to try the course list and Find person "
+        "at scale (synced once the demo is up)",
+    )
     for window_parser in (gui, demo):
         window_parser.add_argument(
             "--check-start",

@@ -55,6 +55,8 @@ class Session:
     status: str | None = None
     #: Notes for the message bar, shown once (the previous run crashed…).
     notes: list[str] = field(default_factory=list)
+    #: Courses to sync once they are listed (the demo's catalogue), in the background.
+    sync_when_listed: list[str] = field(default_factory=list)
 
 
 def start_session(args: argparse.Namespace) -> Session:
@@ -95,15 +97,25 @@ def open_database(args: argparse.Namespace, directory: Path) -> Session:
 def open_demo(args: argparse.Namespace, directory: Path) -> Session:
     """The demo: the simulator and sample courses, in ``directory``."""
     from rostergui.demo import start_demo
+    from rostergui.demo_catalogue import CATALOGUE_SIZE
 
-    demo = start_demo(directory, throwaway=not args.data_dir, db_url=args.db_url)
+    catalogue = CATALOGUE_SIZE if getattr(args, "catalogue", False) else 0
+    demo = start_demo(
+        directory, throwaway=not args.data_dir, db_url=args.db_url, catalogue=catalogue
+    )
     for note in demo.notes:
         log.warning("Demo: %s", note)
     status = (
         f"Demo: sample courses on a simulated LTIAAS at {demo.simulator.base_url}. "
         "Nothing here touches real data or your keyring."
     )
-    return Session(demo.service, demo.close, status)
+    session = Session(demo.service, demo.close, status, sync_when_listed=demo.catalogue)
+    if demo.catalogue:
+        session.notes.append(
+            f"The demo's catalogue of {len(demo.catalogue):,} courses syncs in the background: "
+            "filter the list (Ctrl+L) and Find person (Ctrl+Shift+F) meanwhile."
+        )
+    return session
 
 
 class Opening(QObject):
@@ -159,6 +171,8 @@ class Opening(QObject):
             self._window.show_status(session.status)
         for note in session.notes:
             self._window.show_notice(note)
+        if session.sync_when_listed:
+            sync_when_listed(self._window, session.sync_when_listed)
         # Everything built so far lives as long as the app: out of the collector's sight.
         runtime.start_up_done()
         if self._check_start:
@@ -204,6 +218,24 @@ class Opening(QObject):
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def sync_when_listed(window: MainWindow, names: list[str]) -> None:
+    """Queue ``names`` for syncing once the window has listed the courses (the sync queue
+    needs each course's address), after the listing's own signals are done."""
+    from rostergui.core.states import Trigger
+
+    model = window.course_model
+
+    def listed() -> None:
+        model.countsChanged.disconnect(listed)
+        QTimer.singleShot(0, start)
+
+    def start() -> None:
+        if not window.closed:
+            window.sync.sync_all(names, trigger=Trigger.DEMO)
+
+    model.countsChanged.connect(listed)
 
 
 class FirstFrame(QObject):
