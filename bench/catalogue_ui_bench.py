@@ -1,0 +1,312 @@
+"""Course list benchmark: 2,000 courses shown, then filtered letter by letter, next to the stock
+Qt way measured in the same run.
+
+* **RosterSync** — the real course panel of the main window (filter box, the header counting
+  each group, the grouped list with its delegate): :meth:`CourseListModel.set_courses` with the
+  courses already loaded, then each keystroke through the filter box.
+* **Baseline** — ``QStandardItemModel`` (one item per course, with the same roles) under a
+  ``QSortFilterProxyModel`` sorted by group and name, in the same kind of list with the same
+  delegate. Its filter is as fast as Qt makes it: the folded name, title and hosts sit in a role
+  and the proxy matches them natively (a fixed string for one word, look-aheads for several),
+  with no Python per row. It has no counts header and no removed section: less work than ours.
+
+Both sides are shown in the same offscreen window size and pay for painting their result
+(``settle``). Sides alternate within each round so that drift on a shared machine hits both.
+
+    python bench/catalogue_ui_bench.py            # 2,000 courses
+    python bench/catalogue_ui_bench.py --quick    # 200 courses: checks that it runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SHOW_TARGET = 0.300
+KEY_MEDIAN_TARGET = 0.030
+KEY_P95_TARGET = 0.060
+#: Typed letter by letter, then cleared (Esc): a subject and a number, a word with its accent
+#: left out, an LMS host, a course code.
+QUERIES = ("intro bio 1", "economie", "moodle phys", "hist 2")
+ROUNDS = 3
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
+
+
+def fmt(seconds: float) -> str:
+    if math.isnan(seconds):
+        return "—"
+    return f"{seconds * 1000:.1f} ms" if seconds < 0.1 else f"{seconds * 1000:.0f} ms"
+
+
+def ratio(ours: float, base: float) -> str:
+    return f"{ours / base:.2f}×" if base > 0 else "—"
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def catalogue(count: int) -> list[Any]:
+    """``count`` courses as the store returns them: most synced, some stale, failed, never
+    synced, a few removed and one pair kept twice (the demo catalogue's names and LMSes)."""
+    from rostergui.core.store.rows import Course
+    from rostergui.demo_catalogue import catalogue_courses, course_name
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    courses = []
+    for i, sim in enumerate(catalogue_courses(count=count)):
+        synced = now - timedelta(minutes=5 + i % 50)
+        status = "ok"
+        if i % 97 == 3:
+            status = "failed"
+        elif i % 41 == 5:
+            synced = now - timedelta(days=3)
+        courses.append(
+            Course(
+                id=i + 1, uid=f"u{i}", name=course_name(sim),
+                base_url="https://catalogue.ltiaas.example", platform_id=sim.platform_id,
+                context_id=sim.context_id, title=sim.title, label=sim.label,
+                resource_link_id=None, auth_scheme="service_key", roster_available=True,
+                created_at=now - timedelta(days=90),
+                last_synced_at=None if i % 60 == 11 else synced,
+                last_status="never" if i % 60 == 11 else status,
+                last_error="No roster service" if status == "failed" else None,
+                archived_at=now - timedelta(days=10) if i % 50 == 17 else None,
+                member_count=len(sim.roster), active_count=len(sim.roster),
+            )
+        )  # fmt: skip
+    courses.append(replace(courses[0], id=count + 1, uid="twin", name=courses[0].name + " (2)"))
+    return courses
+
+
+class PaintCounter:
+    def __init__(self, widget: Any) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        paint = QEvent.Type.Paint
+
+        class Filter(QObject):
+            count = 0
+
+            def eventFilter(self, _obj: Any, event: Any) -> bool:
+                if event.type() == paint:
+                    self.count += 1
+                return False
+
+        self.filter = Filter()
+        widget.installEventFilter(self.filter)
+
+
+def settle(app: Any, viewport: Any, painted: PaintCounter) -> None:
+    """Run the event loop once; when Qt painted nothing, paint the visible rows anyway, so
+    both sides pay for showing their result."""
+    before = painted.filter.count
+    app.processEvents()
+    if painted.filter.count == before:
+        viewport.repaint()
+
+
+@dataclass
+class Side:
+    name: str
+    show: Callable[[list[Any]], float]
+    type_text: Callable[[str], None]
+    rows: Callable[[], int]
+    keep: tuple[Any, ...]
+
+
+def ours(app: Any) -> Side:
+    from rostergui.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+    panel, view = window.course_panel, window.course_view
+    painted = PaintCounter(view.viewport())
+    app.processEvents()
+
+    def show(courses: list[Any]) -> float:
+        window.course_model.set_courses([])
+        app.processEvents()
+        started = time.perf_counter()
+        window.course_model.set_courses(courses)
+        view.set_placeholder("")
+        settle(app, view.viewport(), painted)
+        return time.perf_counter() - started
+
+    def type_text(text: str) -> None:
+        panel.filter_box.setText(text)
+        settle(app, view.viewport(), painted)
+
+    return Side("RosterSync", show, type_text, window.course_model.rowCount, (window, painted))
+
+
+def baseline(app: Any) -> Side:
+    from PySide6.QtCore import QRegularExpression, QSortFilterProxyModel, Qt
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    from rostergui.core.filtering import SearchQuery
+    from rostergui.ui.badges import badge_for
+    from rostergui.ui.course_delegate import CourseDelegate
+    from rostergui.ui.course_groups import group_of, haystack
+    from rostergui.ui.course_list import CourseListView, subtitle
+    from rostergui.ui.roles import BADGE_ROLE, COURSE_ROLE, TITLE_ROLE
+
+    hay_role, sort_role = Qt.ItemDataRole.UserRole + 40, Qt.ItemDataRole.UserRole + 41
+    host = QWidget()
+    edit = QLineEdit(host)
+    view = CourseListView(host)
+    layout = QVBoxLayout(host)
+    layout.addWidget(edit)
+    layout.addWidget(view, 1)
+    proxy = QSortFilterProxyModel(host)
+    proxy.setFilterRole(hay_role)
+    proxy.setSortRole(sort_role)
+    holder: dict[str, Any] = {"model": QStandardItemModel()}
+    proxy.setSourceModel(holder["model"])
+    view.setModel(proxy)
+    view.setItemDelegate(CourseDelegate(view))
+    host.resize(300, 740)
+    host.show()
+    painted = PaintCounter(view.viewport())
+    stale_after = timedelta(hours=24)
+
+    def apply_filter(text: str) -> None:
+        words = SearchQuery(text).words
+        if len(words) <= 1:
+            proxy.setFilterFixedString(words[0] if words else "")
+        else:
+            pattern = "^" + "".join(f"(?=.*{QRegularExpression.escape(w)})" for w in words)
+            proxy.setFilterRegularExpression(
+                QRegularExpression(pattern, QRegularExpression.PatternOption.DotMatchesEverythingOption)  # noqa: E501
+            )
+
+    edit.textChanged.connect(apply_filter)
+
+    def show(courses: list[Any]) -> float:
+        started = time.perf_counter()
+        now = datetime.now(UTC).replace(tzinfo=None)
+        model = QStandardItemModel()
+        for course in courses:
+            item = QStandardItem(course.name)
+            item.setData(course, COURSE_ROLE)
+            item.setData(subtitle(course), TITLE_ROLE)
+            item.setData(badge_for(course, now, stale_after), BADGE_ROLE)
+            item.setData(haystack(course), hay_role)
+            group = group_of(course, now, stale_after, None)
+            item.setData(f"{int(group)}{course.name.casefold()}", sort_role)
+            item.setEditable(False)
+            model.appendRow(item)
+        holder["old"], holder["model"] = holder["model"], model
+        proxy.setSourceModel(model)
+        proxy.sort(0)
+        apply_filter(edit.text())
+        settle(app, view.viewport(), painted)
+        return time.perf_counter() - started
+
+    def type_text(text: str) -> None:
+        edit.setText(text)
+        settle(app, view.viewport(), painted)
+
+    return Side("baseline", show, type_text, proxy.rowCount, (host, proxy, painted, holder))
+
+
+def keystrokes(side: Side) -> list[float]:
+    times = []
+    for query in QUERIES:
+        for end in [*range(1, len(query) + 1), 0]:
+            started = time.perf_counter()
+            side.type_text(query[:end])
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="200 courses: checks that it runs")
+    args = parser.parse_args()
+    count = 200 if args.quick else 2_000
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, f"/tmp/catalogue-bench-{os.getpid()}"
+    )
+    app = QApplication.instance() or QApplication([])
+    courses = catalogue(count)
+    sides = [ours(app), baseline(app)]
+    shows: dict[str, list[float]] = {s.name: [] for s in sides}
+    keys: dict[str, list[float]] = {s.name: [] for s in sides}
+    shown: dict[str, dict[str, int]] = {s.name: {} for s in sides}
+    for _ in range(ROUNDS):
+        for side in sides:
+            side.type_text("")
+            shows[side.name].append(side.show(courses))
+            keys[side.name].extend(keystrokes(side))
+            for query in QUERIES:
+                side.type_text(query)
+                shown[side.name][query] = side.rows()
+            side.type_text("")
+    # Both must keep the same courses (ours adds the removed section's header row).
+    for query in QUERIES:
+        print(f"  '{query}': RosterSync {shown['RosterSync'][query]} rows, "
+              f"baseline {shown['baseline'][query]} rows")  # fmt: skip
+
+    base, mine = "baseline", "RosterSync"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    mode = "quick mode" if args.quick else "full mode"
+    print(
+        f"\nCourse list benchmark — {stamp}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {mode}: {len(courses):,} courses, {ROUNDS} rounds, "
+        f"{len(keys[mine]) // ROUNDS} keystrokes a round\n"
+    )
+    print("| measurement | baseline | RosterSync | ratio | target | |")
+    print("|---|---:|---:|---:|---|---|")
+    show_b, show_o = median(shows[base]), median(shows[mine])
+    print(f"| shown after loading (median of {ROUNDS}) | {fmt(show_b)} | {fmt(show_o)} | "
+          f"{ratio(show_o, show_b)} | ≤ {fmt(SHOW_TARGET)} | {verdict(show_o <= SHOW_TARGET)} |")
+    key_b, key_o = median(keys[base]), median(keys[mine])
+    print(f"| filter keystroke, median | {fmt(key_b)} | {fmt(key_o)} | {ratio(key_o, key_b)} | "
+          f"≤ {fmt(KEY_MEDIAN_TARGET)} | {verdict(key_o <= KEY_MEDIAN_TARGET)} |")
+    p95_b, p95_o = percentile(keys[base], 0.95), percentile(keys[mine], 0.95)
+    print(f"| filter keystroke, p95 | {fmt(p95_b)} | {fmt(p95_o)} | {ratio(p95_o, p95_b)} | "
+          f"≤ {fmt(KEY_P95_TARGET)} | {verdict(p95_o <= KEY_P95_TARGET)} |")
+    worst_b, worst_o = max(keys[base]), max(keys[mine])
+    print(f"| filter keystroke, slowest | {fmt(worst_b)} | {fmt(worst_o)} | "
+          f"{ratio(worst_o, worst_b)} | | |")  # fmt: skip
+    for side in sides:
+        for widget in side.keep[:1]:
+            widget.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
