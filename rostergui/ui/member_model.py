@@ -46,8 +46,9 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_DESCRIPTION = int(Qt.ItemDataRole.AccessibleDescriptionRole)
 #: The roles ``data`` answers. A painted cell is asked for seven; the rest return at once.
-_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _DECORATION, ROW_ROLE})
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _DECORATION, _DESCRIPTION, ROW_ROLE})
 _COLUMNS = tuple(Column)
 _HEADER_TIPS: dict[Column, str] = {
     Column.ROLE: "The course role mapped from the LTI roles the LMS sent (hover a cell for them)",
@@ -62,6 +63,17 @@ Index = QModelIndex | QPersistentModelIndex
 def _one_line(text: str) -> str:
     # LMS data may carry line breaks or tabs inside a name; a table cell shows one line.
     return " ".join(text.split()) if not text.isprintable() else text
+
+
+def row_text(row: MemberRow) -> str:
+    """What a screen reader says about a member wherever it is in the row: name, role and
+    status (``Ana García, Learner, inactive``), so that moving down a column that is not the
+    name still says whose row it is. Inactive rows are also greyed and italic, never only
+    that."""
+    parts = [_one_line(row.display_name) or row.user_id, row.role or "no role", row.status]
+    if row.test_user:
+        parts.append("test user")
+    return ", ".join(parts)
 
 
 def cell_text(row: MemberRow, column: Column) -> str:
@@ -203,6 +215,8 @@ class MemberTableModel(QAbstractTableModel):
             return None
         if role == ROW_ROLE:
             return row
+        if role == _DESCRIPTION:
+            return row_text(row)
         return None
 
     @staticmethod

@@ -32,8 +32,8 @@ from rostergui.core.roles import ToolRole
 from rostergui.core.service import RosterService
 from rostergui.core.states import StatusFilter
 from rostergui.core.store.repo import Course, MemberRow
+from rostergui.ui import accessible, wording
 from rostergui.ui import settings as opts
-from rostergui.ui import wording
 from rostergui.ui.member_model import MemberTableModel
 from rostergui.ui.member_table import FilterEdit, MemberTable
 from rostergui.ui.operation import Operations
@@ -126,11 +126,15 @@ class MemberPanel(QWidget):
         self.filter_edit.setAccessibleName("Filter members")
         self.role_combo = QComboBox(self)
         self.role_combo.setAccessibleName("Role filter")
+        self.role_combo.setAccessibleDescription("Show only members with this role")
+        self.role_combo.setToolTip("Show only members with this role")
         self.role_combo.addItem("All roles", "")
         for role in ToolRole:
             self.role_combo.addItem(role.value, role.value)
         self.status_combo = QComboBox(self)
         self.status_combo.setAccessibleName("Status filter")
+        self.status_combo.setAccessibleDescription("Show active members, inactive ones or both")
+        self.status_combo.setToolTip("Show active members, inactive ones or both")
         for label, value in _STATUS_CHOICES:
             self.status_combo.addItem(label, value)
         self.summary_label = QLabel(self)
@@ -176,6 +180,7 @@ class MemberPanel(QWidget):
         self.status_combo.currentIndexChanged.connect(self.apply_filters)
         self.model.summaryChanged.connect(self.summary_label.setText)
         self.show_message("Select a course to see its roster.", button=False)
+        accessible.name_helpers(self)
 
     # --- settings ---------------------------------------------------------------------------
 

@@ -74,6 +74,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(buttons)
         self.resize(480, 0)
+        self.schedule_combo.view().setAccessibleName("Schedule choices")
 
     def apply(self) -> None:
         self.settings.set(opts.SCHEDULE_MINUTES, int(self.schedule_combo.currentData()))

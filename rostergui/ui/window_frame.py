@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QProgressBar, QToolBar, QWidget
 
-from rostergui.ui import icons
+from rostergui.ui import accessible, icons
 
 
 class WindowFrame(QMainWindow):
@@ -26,6 +26,8 @@ class WindowFrame(QMainWindow):
         self._build_actions()
         self._build_menus_and_toolbar()
         self._build_status_bar()
+        # Qt's own helpers (the toolbar's overflow button, clear buttons) get names too.
+        accessible.name_helpers(self)
 
     def _action(
         self,
