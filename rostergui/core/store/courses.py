@@ -11,7 +11,19 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import Column, Connection, String, case, delete, func, insert, select, true, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 
 from rostergui.core import errors
 from rostergui.core.states import CourseStatus, MemberStatus
@@ -146,10 +158,28 @@ def _course_values(values: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
+#: Built once: a bulk import asks these for every row, and building a statement costs more
+#: than running it.
+_NAME_HOLDER = select(contexts.c.id, contexts.c.archived_at).where(
+    contexts.c.name == bindparam("name")
+)
+_COURSE_HOLDER = (
+    select(contexts.c.name)
+    .where(
+        contexts.c.platform_id == bindparam("platform_id"),
+        contexts.c.context_id == bindparam("context_id"),
+        contexts.c.archived_at.is_(None),
+        contexts.c.id != bindparam("except_pk"),
+    )
+    .order_by(contexts.c.id)
+    .limit(1)
+)
+
+
 def check_name_free(conn: Connection, name: str) -> str:
     """The checked name (see :func:`check_course_name`) if no course, kept or not, has it."""
     name = check_course_name(name)
-    existing = find_course(conn, name)
+    existing = conn.execute(_NAME_HOLDER, {"name": name}).first()
     if existing is not None and existing.archived_at is not None:
         raise errors.ConfigError(
             f"The removed course '{name}' is still kept for reference; choose another name, "
@@ -176,14 +206,8 @@ def course_holder(
     """The name of a course (not a removed one kept for reference) that holds this LMS course:
     the same platform and context. Kept-for-reference courses never sync, so the same LMS
     course may be added again after its removal."""
-    query = select(contexts.c.name).where(
-        contexts.c.platform_id == platform_id,
-        contexts.c.context_id == context_id,
-        contexts.c.archived_at.is_(None),
-    )
-    if except_pk is not None:
-        query = query.where(contexts.c.id != except_pk)
-    return conn.execute(query.order_by(contexts.c.id).limit(1)).scalar()
+    values = {"platform_id": platform_id, "context_id": context_id, "except_pk": except_pk or 0}
+    return conn.execute(_COURSE_HOLDER, values).scalar()
 
 
 def check_course_free(
@@ -261,16 +285,24 @@ def add_course(
     name = values["name"]
     check_name_free(conn, name)
     check_course_free(conn, name, values["platform_id"], values["context_id"])
-    conn.execute(
-        insert(contexts).values(
-            uid=str(uuid.uuid4()),
-            roster_available=roster_available,
-            created_at=utcnow(),
-            last_status=CourseStatus.NEVER,
-            **values,
-        )
+    row = {
+        "uid": str(uuid.uuid4()),
+        "roster_available": roster_available,
+        "created_at": utcnow(),
+        "last_status": CourseStatus.NEVER,
+        **values,
+    }
+    key = conn.execute(insert(contexts), row).inserted_primary_key
+    assert key is not None
+    pk = key[0]
+    # A new course: no sync, no members yet (no aggregate query needed to say so).
+    return Course(
+        id=pk,
+        last_synced_at=None,
+        last_error=None,
+        archived_at=None,
+        **row,
     )
-    return get_course(conn, name)
 
 
 def update_course(conn: Connection, pk: int, **values: Any) -> None:
