@@ -8,9 +8,13 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
+from rostergui.arguments import stale_after
+from rostergui.core.limits import MAX_JOBS
+from rostergui.core.sync_round import checked_jobs
 from rostergui.simulator import Simulator
 from tests.conftest import Cli
 from tests.test_sync_round import courses
@@ -122,3 +126,20 @@ def test_ctrl_c_cancels_every_course(
     assert "Cancelling…" in capsys.readouterr().err
     code, out, _err = cli("members", "Course 0", "--json")
     assert code == 0 and json.loads(out) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("45s", 45), ("30m", 1800), ("6h", 21_600), ("2d", 172_800), (" 2D ", 172_800)],
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert stale_after(text) == timedelta(seconds=seconds)
+
+
+def test_jobs_bounds_in_the_core() -> None:
+    assert checked_jobs(1) == 1 and checked_jobs(MAX_JOBS) == MAX_JOBS
+    for bad in (0, MAX_JOBS + 1):
+        with pytest.raises(ValueError, match="jobs must be from 1 to"):
+            checked_jobs(bad)
+    with pytest.raises(TypeError):
+        checked_jobs(True)
