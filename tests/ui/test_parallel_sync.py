@@ -19,6 +19,7 @@ from rostergui.ui import settings as opts
 from rostergui.ui.badges import ActivityState
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.settings import Settings
+from rostergui.ui.settings_dialog import SettingsDialog
 from tests.test_sync_round import courses
 
 NAMES = [f"Course {i}" for i in range(5)]
@@ -107,3 +108,34 @@ def test_closing_the_window_cancels_every_sync_and_leaves_no_thread(
     window.close()
     assert not window.runner.busy
     assert not [t for t in threading.enumerate() if t.name.startswith("sync ")]
+
+
+def test_the_settings_dialog_sets_courses_at_once(qtbot: QtBot) -> None:
+    settings = Settings()
+    assert settings.sync_jobs == 4
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    assert dialog.jobs_spin.maximum() == 12
+    dialog.jobs_spin.setValue(6)
+    dialog.apply()
+    assert settings.sync_jobs == 6
+    settings.set(opts.SYNC_JOBS, 99)  # a hand-edited file: kept within the bounds
+    assert settings.sync_jobs == 12
+
+
+def test_a_refused_api_key_leaves_the_origins_waiting_courses_unstarted(
+    qtbot: QtBot, five: MainWindow, slow: Simulator
+) -> None:
+    window = five
+    results: list[SyncResult] = []
+    window.sync.finished.connect(results.append)
+    slow.api_key = "revoked"
+    slow.reset_log()
+    window.sync_all_action.trigger()
+    wait_idle(qtbot, window)
+    by_name = {r.name: r for r in results}
+    assert sorted(by_name) == NAMES
+    assert all(r.error_kind == "auth" for r in results)
+    refusal = by_name["Course 0"].error
+    assert by_name["Course 3"].error == by_name["Course 4"].error == f"Not synced: {refusal}"
+    assert len(slow.requests) <= 3  # at most the three that had started, once each
