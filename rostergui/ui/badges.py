@@ -61,6 +61,10 @@ class Badge:
     busy: bool = False
 
 
+#: What a badge past the stale threshold says before its age.
+STALE_WORD = "stale"
+
+
 def count(n: int) -> str:
     """``1,200``: thousands separators make member counts readable at a glance."""
     return f"{n:,}"
@@ -145,12 +149,14 @@ def badge_for(
         )
     tone = freshness_tone(now - course.last_synced_at, stale_after)
     tip = f"Last synced {course.last_synced_at:%Y-%m-%d %H:%M} UTC"
-    if tone is not Tone.FRESH:
-        tip += (
-            f"\nOlder than {describe_threshold(stale_after)} (the stale threshold in "
-            "Settings): sync it to be sure the roster is current."
-        )
-    return Badge(synced, tone, tip)
+    if tone is Tone.FRESH:
+        return Badge(synced, tone, tip)
+    tip += (
+        f"\nOlder than {describe_threshold(stale_after)} (the stale threshold in "
+        "Settings): sync it to be sure the roster is current."
+    )
+    # The word, not only the amber or red: a state is never told by colour alone.
+    return Badge(f"{STALE_WORD} · {synced}", tone, tip)
 
 
 def _activity_badge(activity: Activity, synced: str) -> Badge | None:

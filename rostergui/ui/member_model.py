@@ -19,12 +19,12 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
+from PySide6.QtGui import QFont, QGuiApplication, QIcon
 
 from rostergui.core.states import MemberStatus
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui import icons
-from rostergui.ui.roles import row_flags
+from rostergui.ui.roles import muted_text, row_flags
 from rostergui.ui.roster_index import (
     COLUMN_TITLES,
     Column,
@@ -199,9 +199,8 @@ class MemberTableModel(QAbstractTableModel):
             return cell_text(row, column)
         if role == _FOREGROUND:
             if row.status != MemberStatus.ACTIVE:
-                return QGuiApplication.palette().brush(
-                    QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
-                )
+                # Quieter, italic, and the status column says "inactive": never colour alone.
+                return muted_text(QGuiApplication.palette())
             return None
         if role == _FONT:
             return self._italic if row.status != MemberStatus.ACTIVE else None

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from rostergui.ui.badges import Tone
+from rostergui.ui.contrast import blend, readable
 from rostergui.ui.roles import is_dark, tone_colour
 from rostergui.ui.wording import BarAction, BarMessage
 
@@ -81,18 +82,22 @@ class MessageBar(QFrame):
     def _apply_colours(self) -> None:
         parent = self.parentWidget()
         palette = parent.palette() if parent is not None else self.palette()
-        accent = tone_colour(self.tone, palette)
-        base = palette.color(QPalette.ColorRole.Window)
-        mix = 0.22 if is_dark(palette) else 0.12
-        background = QColor(
-            round(base.red() + (accent.red() - base.red()) * mix),
-            round(base.green() + (accent.green() - base.green()) * mix),
-            round(base.blue() + (accent.blue() - base.blue()) * mix),
-        )
-        text = palette.color(QPalette.ColorRole.WindowText)
+        background, border, text = bar_colours(self.tone, palette)
         self.setStyleSheet(
             f"QFrame#messageBar {{ background: {background.name()}; "
-            f"border: 1px solid {accent.name()}; border-left: 4px solid {accent.name()}; "
+            f"border: 1px solid {border.name()}; border-left: 4px solid {border.name()}; "
             f"border-radius: 4px; }}"
             f"QFrame#messageBar QLabel {{ color: {text.name()}; }}"
         )
+
+
+def bar_colours(tone: Tone, palette: QPalette) -> tuple[QColor, QColor, QColor]:
+    """(background, border, text) of a bar in ``tone``: the window's colour tinted with the
+    tone, the tone itself as the border, and text readable on the tint (4.5:1; a test checks
+    it on the light, dark and high-contrast palettes). The bar's words say what is wrong; the
+    colour only repeats it."""
+    accent = tone_colour(tone, palette)
+    base = palette.color(QPalette.ColorRole.Window)
+    background = blend(accent, base, 0.22 if is_dark(palette) else 0.12)
+    text = readable(palette.color(QPalette.ColorRole.WindowText), [background])
+    return background, accent, text

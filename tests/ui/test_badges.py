@@ -72,9 +72,23 @@ def test_synced_recently_and_stale() -> None:
     fresh = badge_for(course(last_synced_at=NOW - timedelta(minutes=5), last_status="ok"), NOW, DAY)
     assert (fresh.text, fresh.tone) == ("synced 5 min ago", Tone.FRESH)
     stale = badge_for(course(last_synced_at=NOW - timedelta(days=2), last_status="ok"), NOW, DAY)
-    assert (stale.text, stale.tone) == ("synced 2 days ago", Tone.AGING)
+    assert (stale.text, stale.tone) == ("stale · synced 2 days ago", Tone.AGING)
     assert "stale threshold" in stale.tooltip
     assert "1 day" in stale.tooltip
+    older = badge_for(course(last_synced_at=NOW - timedelta(days=4), last_status="ok"), NOW, DAY)
+    assert (older.text, older.tone) == ("stale · synced 4 days ago", Tone.STALE)
+
+
+def test_no_state_is_told_by_colour_alone() -> None:
+    """Failed, stale and held badges say so in words (red and amber alone are lost on a
+    colour-blind admin and on a monochrome high-contrast theme)."""
+    synced = NOW - timedelta(days=5)
+    failed = badge_for(course(last_synced_at=synced, last_status="failed"), NOW, DAY)
+    stale = badge_for(course(last_synced_at=synced, last_status="ok"), NOW, DAY)
+    held = badge_for(course(), NOW, DAY, Activity(ActivityState.HELD, would_drop=40))
+    assert "failed" in failed.text
+    assert "stale" in stale.text
+    assert "held" in held.text
 
 
 def test_failed_has_the_reason_in_the_tooltip() -> None:
