@@ -252,13 +252,6 @@ def test_courses_sharing_people_sync_in_parallel_without_duplicates(
             service.close()
 
 
-@pytest.mark.xfail(
-    reason="SyncEngine._finish_failed reads (the active count) before it writes in one deferred "
-    "SQLite transaction; when another course wrote in between, SQLite refuses the upgrade at "
-    "once ('database is locked', no busy wait) and the failed run stays 'running'. The fix "
-    "belongs in core/sync.py: write first (as _write does), then count.",
-    strict=False,
-)
 def test_failures_and_applies_at_once_on_sqlite_are_all_recorded(
     tmp_path: Path, secrets: SecretStore, sqlite_url: str
 ) -> None:
