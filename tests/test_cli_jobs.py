@@ -3,6 +3,7 @@ JSON list in the order asked, exit statuses as for one course at a time, a line 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from rostergui.arguments import stale_after
+from rostergui.cli import run
 from rostergui.core.limits import MAX_JOBS
 from rostergui.core.sync_round import checked_jobs
 from rostergui.simulator import Simulator
@@ -143,3 +145,23 @@ def test_jobs_bounds_in_the_core() -> None:
             checked_jobs(bad)
     with pytest.raises(TypeError):
         checked_jobs(True)
+
+
+class _ClosedOut(io.StringIO):
+    """A stdout whose reader went away (``rostergui sync --all | head -0``)."""
+
+    def write(self, _text: str) -> int:
+        raise BrokenPipeError
+
+
+def test_a_closed_stdout_lets_every_course_finish(cli: Cli, four: Simulator) -> None:
+    for i in range(4):
+        cli.add(four, f"c{i}", f"Course {i}")
+    err = io.StringIO()
+    code = run(
+        ["--data-dir", str(cli.data_dir), "sync", "--all", "--jobs", "2"], out=_ClosedOut(), err=err
+    )
+    assert code == 1
+    assert "unexpected" not in err.getvalue() and "Traceback" not in err.getvalue()
+    code, out, _err = cli("contexts", "list", "--json")
+    assert [c["last_status"] for c in json.loads(out)] == ["ok"] * 4

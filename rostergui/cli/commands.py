@@ -24,6 +24,7 @@ from rostergui.cli.output import (
     EXIT_HELD,
     EXIT_OK,
     Console,
+    OutputClosed,
     ProgressPrinter,
     course_line,
     history_lines,
@@ -96,6 +97,7 @@ def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console)
     shared = args.jobs > 1 and len(names) > 1
     printers: dict[str, ProgressPrinter] = {}
     printed: set[str] = set()
+    closed: list[OutputClosed] = []
     lock = threading.Lock()
 
     def progress(name: str) -> ProgressPrinter:
@@ -110,9 +112,13 @@ def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console)
             if printer is not None:
                 printer.done()
             printed.add(result.name)
-            if not args.json:
+            if args.json or closed:
+                return
+            try:
                 for line in sync_lines(result):
                     console.print(line)
+            except OutputClosed as exc:  # the reader went away: the syncs still finish
+                closed.append(exc)
 
     with _CancelOnInterrupt(round_.cancel_all):
         report = round_.run(
@@ -123,6 +129,8 @@ def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console)
             progress=progress,
             on_result=ended,
         )
+    if closed:
+        raise closed[0]
     results = report.results
     if args.json:
         console.json(sync_json(results))

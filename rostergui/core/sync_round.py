@@ -259,7 +259,10 @@ class SyncRound:
                 )
             finished(request, result)
             if on_result is not None:
-                on_result(result)
+                try:
+                    on_result(result)
+                except Exception:  # the caller's words for a result; the round goes on
+                    log.exception("Reporting the sync of %s failed", request.name)
 
         with self._cond:
             while self.plan:
