@@ -120,12 +120,10 @@ class CoursePanel(QWidget):
 
     def add_actions(self, window: QWidget, *, beside: QAction) -> None:
         """Make the panel's shortcuts work anywhere in ``window`` and list them in the menu
-        that holds ``beside`` (the frame builds its menus without keeping them)."""
-        menus = [m for m in beside.associatedObjects() if isinstance(m, QMenu)]
+        that holds ``beside``."""
         for action in self.actions_for_menu:
             window.addAction(action)
-            if menus:
-                menus[0].addAction(action)
+            add_to_menu(beside, action)
 
     # --- filtering --------------------------------------------------------------------------
 
@@ -214,3 +212,12 @@ class CoursePanel(QWidget):
         self.view.scrollTo(index)
         self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
         return True
+
+
+def add_to_menu(beside: QAction, action: QAction, *, before: QAction | None = None) -> None:
+    """List ``action`` in the menu that holds ``beside`` (the frame builds its menus without
+    keeping them), before ``before`` or at the end."""
+    for menu in beside.associatedObjects():
+        if isinstance(menu, QMenu):
+            menu.insertAction(before, action) if before is not None else menu.addAction(action)
+            return

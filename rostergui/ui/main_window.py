@@ -119,6 +119,7 @@ class MainWindow(PlacedWindow):
         self._build_layout()
         self._build_frame()
         self.course_panel.add_actions(self, beside=self.find_action)
+        self.dialogs.build_actions()
         self._connect_actions()
         self._restore_geometry()
 
@@ -406,7 +407,12 @@ class MainWindow(PlacedWindow):
             and self.member_panel.model.total > 0
         )
         self.history_action.setEnabled(course is not None)
-        for action in (self.add_action, self.settings_action, self.find_action):
+        for action in (
+            self.add_action,
+            self.settings_action,
+            self.find_action,
+            *self.dialogs.actions,
+        ):
             action.setEnabled(attached)
 
     def show_status(self, text: str) -> None:

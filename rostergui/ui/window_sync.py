@@ -72,6 +72,7 @@ class WindowSync:
             if result.ok:
                 w.member_panel.show_course(selected, reload=True)
             w.pane.history_changed(selected)
+        w.dialogs.roster_changed()
         w.refresh_courses()
         w._update_actions()
 
