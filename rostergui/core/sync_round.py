@@ -218,9 +218,12 @@ class SyncRound:
         ordered = list(dict.fromkeys(names))
         results: dict[str, SyncResult] = {}
         report = RoundReport([])
+        # One query for the origins of a whole catalogue; a name it lacks is looked up alone,
+        # for the error that says why.
+        known = {c.name: c for c in self.service.courses(include_archived=True)}
         for name in ordered:
             try:
-                course = self.service.course(name)
+                course = known.get(name) or self.service.course(name)
             except errors.RosterSyncError as exc:
                 results[name] = SyncResult(name=name, error=exc.message, error_kind=exc.kind)
                 continue
