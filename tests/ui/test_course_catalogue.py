@@ -6,13 +6,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from conftest import add_course, wait_idle
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
+from sqlalchemy import update
 from test_badges import NOW, course
 
+from rostergui.core.service import RosterService
+from rostergui.core.states import CourseStatus
 from rostergui.core.store.repo import Course
+from rostergui.core.store.schema import contexts
+from rostergui.simulator import Simulator
+from rostergui.ui.app import sync_when_listed
 from rostergui.ui.badges import Activity, ActivityState
 from rostergui.ui.course_delegate import CourseDelegate
 from rostergui.ui.course_groups import CourseGroup, duplicates, group_of, spoken
@@ -244,3 +251,37 @@ def test_the_same_lms_course_twice_is_marked_on_both(qtbot: QtBot) -> None:
     qtbot.waitExposed(window)
     assert isinstance(window.course_view.itemDelegate(), CourseDelegate)
     assert not window.course_view.grab().isNull()
+
+
+def test_duplicates_follow_the_services_rule(
+    service: RosterService, sim: Simulator, memory_keyring: object
+) -> None:
+    """The list marks the same courses as :meth:`RosterService.duplicate_courses`."""
+    add_course(service, sim, "canvas-bio", "Biology")
+    add_course(service, sim, "moodle-chem", "Chemistry")
+    add_course(service, sim, "bb-history", "History")
+    bio = service.course("Biology")
+    chem = service.course("Chemistry")
+    with service.engine.begin() as conn:  # a database from before duplicates were refused
+        conn.execute(
+            update(contexts)
+            .where(contexts.c.id == chem.id)
+            .values(context_id=bio.context_id, platform_id=bio.platform_id)
+        )
+    marked = duplicates(service.courses(include_archived=True))
+    assert {name: others[0] for name, others in marked.items()} == service.duplicate_courses()
+    assert set(marked) == {"Biology", "Chemistry"}
+
+
+def test_the_demo_catalogue_syncs_once_the_courses_are_listed(
+    qtbot: QtBot, service: RosterService, sim: Simulator
+) -> None:
+    add_course(service, sim, "canvas-bio", "Biology")
+    add_course(service, sim, "moodle-chem", "Chemistry")
+    window = MainWindow(service)
+    qtbot.addWidget(window)
+    sync_when_listed(window, ["Biology", "Chemistry"])  # before the list has loaded
+    qtbot.waitUntil(lambda: service.course("Chemistry").last_synced_at is not None, timeout=15_000)
+    wait_idle(qtbot, window)
+    assert service.course("Biology").last_status == CourseStatus.OK
+    window.close()
