@@ -78,6 +78,8 @@ class RoundPlan:
         self.per_origin = per_origin
         self._waiting: list[RoundRequest] = []
         self._running: dict[str, RoundRequest] = {}
+        #: Every name waiting or running: a whole catalogue is asked about one by one.
+        self._names: set[str] = set()
 
     @property
     def waiting(self) -> list[RoundRequest]:
@@ -88,7 +90,7 @@ class RoundPlan:
         return list(self._running.values())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._running or any(r.name == name for r in self._waiting)
+        return name in self._names
 
     def __bool__(self) -> bool:
         return bool(self._waiting or self._running)
@@ -100,6 +102,7 @@ class RoundPlan:
             self._waiting.insert(0, request)
         else:
             self._waiting.append(request)
+        self._names.add(request.name)
 
     def take(self) -> RoundRequest | None:
         """The first waiting course that may start now (it counts as running), or None."""
@@ -116,22 +119,30 @@ class RoundPlan:
         return None
 
     def finish(self, name: str) -> RoundRequest | None:
-        return self._running.pop(name, None)
+        request = self._running.pop(name, None)
+        if request is not None:
+            self._names.discard(name)
+        return request
 
     def drop(self, name: str) -> RoundRequest | None:
         """Take a waiting course out of the round (a running one is cancelled instead)."""
+        if name not in self._names or name in self._running:
+            return None
         for position, request in enumerate(self._waiting):
             if request.name == name:
+                self._names.discard(name)
                 return self._waiting.pop(position)
         return None
 
     def drop_origin(self, origin: str) -> list[RoundRequest]:
         dropped = [r for r in self._waiting if r.origin == origin]
         self._waiting = [r for r in self._waiting if r.origin != origin]
+        self._names.difference_update(r.name for r in dropped)
         return dropped
 
     def drop_all(self) -> list[RoundRequest]:
         dropped, self._waiting = self._waiting, []
+        self._names.difference_update(r.name for r in dropped)
         return dropped
 
 
