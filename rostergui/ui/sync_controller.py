@@ -156,10 +156,10 @@ class SyncController(QObject):
     def cancel(self, name: str | None = None) -> None:
         """Stop one course (``name``), or every running sync and the queue. The core leaves
         each roster untouched."""
-        waiting = [name] if name is not None else [r.name for r in self._plan.waiting]
-        for each in waiting:
-            if self._plan.drop(each) is not None:
-                self.courses.set_activity(each, None)
+        dropped = [self._plan.drop(name)] if name is not None else self._plan.drop_all()
+        for request in dropped:
+            if request is not None:
+                self.courses.set_activity(request.name, None)
         running = [name] if name is not None else list(self._running)
         for each in running:
             operation = self._running.get(each)
