@@ -34,6 +34,7 @@ from rostergui.core.states import StatusFilter
 from rostergui.core.store.repo import Course, MemberRow
 from rostergui.ui import accessible, wording
 from rostergui.ui import settings as opts
+from rostergui.ui.announce import announce
 from rostergui.ui.member_model import MemberTableModel
 from rostergui.ui.member_table import FilterEdit, MemberTable
 from rostergui.ui.operation import Operations
@@ -173,11 +174,11 @@ class MemberPanel(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.summary_label)
 
-        self._throttle = Throttle(self.apply_filters, FILTER_INTERVAL_MS, self)
+        self._throttle = Throttle(self._filters_changed, FILTER_INTERVAL_MS, self)
         self._restore()
         self.filter_edit.textChanged.connect(self._throttle)
-        self.role_combo.currentIndexChanged.connect(self.apply_filters)
-        self.status_combo.currentIndexChanged.connect(self.apply_filters)
+        self.role_combo.currentIndexChanged.connect(self._filters_changed)
+        self.status_combo.currentIndexChanged.connect(self._filters_changed)
         self.model.summaryChanged.connect(self.summary_label.setText)
         self.show_message("Select a course to see its roster.", button=False)
         accessible.name_helpers(self)
@@ -239,9 +240,22 @@ class MemberPanel(QWidget):
         self.model.set_filters(self.current_filters())
         self._show_hidden_rows()
 
+    def _filters_changed(self) -> None:
+        """The admin changed a filter: apply it and announce how many members it shows (a
+        screen reader user cannot see the table shrink), or that it hides them all."""
+        before = self.model.summary()
+        self.apply_filters()
+        if self.course_name is None or self.loading or not self.isVisible():
+            return
+        if self.filters_hide_all:
+            announce(self, self.message.text())
+        elif self.model.summary() != before:
+            announce(self, self.model.summary())
+
     def clear_filters(self) -> None:
         """Show every member again: no text, every role, and the status that has members."""
         self._set_filters(Filters(text="", role="", status=self._status_with_rows(Filters())))
+        announce(self, self.model.summary())
 
     def _set_filters(self, filters: Filters) -> None:
         for widget in (self.filter_edit, self.role_combo, self.status_combo):

@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QProgressBar, QToolBar, QWidget
 
 from rostergui.ui import accessible, icons
+from rostergui.ui.announce import AnnouncingStatusBar
 
 
 class WindowFrame(QMainWindow):
@@ -150,7 +151,9 @@ class WindowFrame(QMainWindow):
             action.setIcon(icons.icon(name))
 
     def _build_status_bar(self) -> None:
-        status = self.statusBar()
+        # Every line shown there is also announced to assistive technology.
+        status = AnnouncingStatusBar(self)
+        self.setStatusBar(status)
         self.progress_label = QLabel(self)
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setRange(0, 0)

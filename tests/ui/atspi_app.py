@@ -41,6 +41,10 @@ COURSE = "Biology 101"
 SCENES = ("main", "history", "add-course", "edit-course", "settings", "export", "mass-drop")
 #: The self-check's scene: the main window with the member table's name removed.
 UNNAMED_TABLE = "main-without-table-name"
+#: The main window, where a second after it is shown the member filter changes (announced).
+FILTERED = "main-then-filter"
+#: What the filter is set to in that scene.
+FILTER_TEXT = "student"
 
 
 def held_result() -> SyncResult:
@@ -75,6 +79,13 @@ class Scenes:
             self.dialog = None
         self.window.pane.show_history(False)
         self.window.member_panel.table.setAccessibleName("Members")
+        self.window.member_panel.filter_edit.clear()
+
+    def filter_members(self) -> None:
+        panel = self.window.member_panel
+        panel.filter_edit.setFocus()
+        panel.filter_edit.setText(FILTER_TEXT)
+        panel.flush_filters()
 
     def set_up(self, scene: str) -> QWidget:
         """The scene's window (the main window or a dialog), opened but maybe not yet shown."""
@@ -84,6 +95,10 @@ class Scenes:
             return window
         if scene == UNNAMED_TABLE:
             window.member_panel.table.setAccessibleName("")
+            return window
+        if scene == FILTERED:
+            # Later, so that the listener is registered; typed as the admin would.
+            QTimer.singleShot(1000, self.filter_members)
             return window
         if scene == "history":
             window.history_action.setChecked(True)

@@ -4,6 +4,7 @@ Runs under the system Python (``/usr/bin/python3``), where Debian's ``python3-py
 the project's virtual environment does not have it. Called by ``test_accessibility_atspi``::
 
     /usr/bin/python3 tests/ui/atspi_reader.py PID "WINDOW TITLE"
+    /usr/bin/python3 tests/ui/atspi_reader.py --listen SECONDS
 
 It waits (up to ``--wait`` seconds) until process PID shows a top-level window with that title
 (the platform may add the application's name to it) on the accessibility bus, then prints one
@@ -11,6 +12,10 @@ JSON object: every interactive control in that window (role, name, description, 
 its states), and for each table, list and tree the text of its first rows' cells. Tables are
 read through their table interface, a few rows only: walking every cell of a 100,000-row
 roster over D-Bus would take minutes.
+
+With ``--listen`` it prints ``LISTENING`` once it is registered for announcements
+(``object:announcement``, what Qt sends for ``QAccessibleAnnouncementEvent``), then the first
+one any application makes, as JSON.
 """
 
 from __future__ import annotations
@@ -132,7 +137,32 @@ def walk(window: Any) -> dict[str, Any]:
     return {"title": window.name, "controls": controls, "views": views}
 
 
+def listen(seconds: float) -> int:
+    """Print ``LISTENING``, then the announcements made by any application within
+    ``seconds`` (stopping at the first), as JSON."""
+    from gi.repository import GLib
+
+    heard: list[dict[str, str]] = []
+
+    def on_event(event: Any) -> None:
+        heard.append({"type": str(event.type), "text": str(event.any_data or "")})
+        pyatspi.Registry.stop()
+
+    def ready() -> bool:
+        print("LISTENING", flush=True)
+        return False
+
+    pyatspi.Registry.registerEventListener(on_event, "object:announcement")
+    GLib.timeout_add(int(seconds * 1000), pyatspi.Registry.stop)
+    GLib.idle_add(ready)
+    pyatspi.Registry.start()
+    print(json.dumps(heard))
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--listen"]:
+        return listen(float(sys.argv[2]))
     parser = argparse.ArgumentParser()
     parser.add_argument("pid", type=int)
     parser.add_argument("title")

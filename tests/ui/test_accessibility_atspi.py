@@ -39,6 +39,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
 SCENES = ("main", "history", "add-course", "edit-course", "settings", "export", "mass-drop")
 UNNAMED_TABLE = "main-without-table-name"
+FILTERED = "main-then-filter"
 WAIT_SECONDS = 60
 
 
@@ -148,6 +149,19 @@ class Desktop:
         """Set ``name`` up in the window and read its tree (once per scene)."""
         if name in self.seen:
             return self.seen[name]
+        title = self.show(name)
+        read = subprocess.run(
+            [SYSTEM_PYTHON, str(READER), str(self.app.pid), title],
+            env=self.env, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False,
+        )  # fmt: skip
+        if read.returncode != 0:
+            pytest.fail(f"reading {title!r} failed: {read.stdout}{read.stderr}")
+        tree: dict[str, Any] = json.loads(read.stdout)
+        self.seen[name] = tree
+        return tree
+
+    def show(self, name: str) -> str:
+        """Set ``name`` up in the window; returns the title of the window it shows."""
         if self.broken:
             pytest.fail(self.broken)
         assert self.app.stdin is not None
@@ -160,16 +174,7 @@ class Desktop:
         if not line.startswith("READY "):
             self.broken = f"the window did not show {name}: {line}\n{self.log.read_text()[-3000:]}"
             pytest.fail(self.broken)
-        title = line.removeprefix("READY ")
-        read = subprocess.run(
-            [SYSTEM_PYTHON, str(READER), str(self.app.pid), title],
-            env=self.env, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False,
-        )  # fmt: skip
-        if read.returncode != 0:
-            pytest.fail(f"reading {title!r} failed: {read.stdout}{read.stderr}")
-        tree: dict[str, Any] = json.loads(read.stdout)
-        self.seen[name] = tree
-        return tree
+        return line.removeprefix("READY ")
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +234,25 @@ def test_member_rows_read_name_role_and_status(desktop: Desktop) -> None:
         assert first[0]["name"] in words, cell
         assert "Learner" in words or "Instructor" in words, cell
         assert "active" in words, cell
+
+
+def test_a_filter_change_is_announced_on_the_bus(desktop: Desktop) -> None:
+    """What a screen reader hears when the admin filters the members: the count, sent as an
+    AT-SPI announcement (``object:announcement``) without moving the focus."""
+    listener = subprocess.Popen(
+        [SYSTEM_PYTHON, str(READER), "--listen", "15"],
+        env=desktop.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert listener.stdout is not None
+        assert listener.stdout.readline().strip() == "LISTENING"
+        desktop.show(FILTERED)
+        out, err = listener.communicate(timeout=WAIT_SECONDS)
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.wait()
+    heard = json.loads(out or "[]")
+    assert heard, f"no announcement reached the bus {err}"
+    assert heard[0]["type"] == "object:announcement"
+    assert "shown" in heard[0]["text"], heard
