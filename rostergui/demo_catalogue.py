@@ -33,6 +33,8 @@ CATALOGUE_SIZE = 2_000
 #: Of each LMS's courses, one in this many has its roster service turned off (a failed sync),
 #: and one in this many is left never synced.
 NO_ROSTER_EVERY, NEVER_SYNCED_EVERY = 150, 60
+#: Teachers and assistants per LMS.
+STAFF = 80
 #: Courses the headless demo syncs at once (SQLite takes the applies one at a time).
 SYNC_JOBS = 4
 
@@ -49,11 +51,11 @@ class _Lms:
 
 _LMSES = (
     _Lms("state", "https://canvas.state-u.sim.example", "State University", "canvas",
-         "students.state-u.sim.example", 24_000),
+         "students.state-u.sim.example", 9_000),
     _Lms("college", "https://moodle.city-college.sim.example", "City College", "moodle",
-         "city-college.sim.example", 9_000),
+         "city-college.sim.example", 4_000),
     _Lms("poly", "https://d2l.polytechnique.sim.example", "Polytechnique", "desire2learn",
-         "etu.polytechnique.sim.example", 12_000),
+         "etu.polytechnique.sim.example", 6_000),
 )  # fmt: skip
 _SUBJECTS = (
     "Biology", "Chemistry", "Physics", "Mathematics", "Statistics", "Computer Science",
@@ -89,11 +91,13 @@ def catalogue_courses(seed: int = 7, count: int = CATALOGUE_SIZE) -> list[SimCou
         number = 100 + (i * 37) % 400
         slug = f"cat-{lms.slug}-{i:04d}"
         label = f"{subject[:4].upper()} {number}-{i % 7 + 1:02d}"
-        # Serials 1..300 are the staff of an LMS, the rest its students.
-        staff = [pool.new_member(rng.randint(1, 300), (INSTRUCTOR,), learner=False)]
+        # The first serials are the staff of an LMS (each teaches several courses), the rest
+        # its students (each in a few courses, as at a real school).
+        staff = [pool.new_member(rng.randint(1, STAFF), (INSTRUCTOR,), learner=False)]
         if rng.random() < 0.3:
-            staff.append(pool.new_member(rng.randint(1, 300), (TEACHING_ASSISTANT,), learner=False))
-        serials = rng.sample(range(301, 301 + lms.people), _size(rng))
+            assistant = pool.new_member(rng.randint(1, STAFF), (TEACHING_ASSISTANT,), learner=False)
+            staff.append(assistant)
+        serials = rng.sample(range(STAFF + 1, STAFF + 1 + lms.people), _size(rng))
         learners = [pool.new_member(serial, (LEARNER,)) for serial in serials]
         members = {m.user_id: m for m in (*staff, *learners)}  # a teacher is not also a TA
         service_key, ltik = course_keys(seed, slug)
@@ -110,7 +114,7 @@ def catalogue_courses(seed: int = 7, count: int = CATALOGUE_SIZE) -> list[SimCou
                 service_key=service_key,
                 ltik=ltik,
                 resource_link_id=f"rl-{i}",
-                roster=Roster(pool, list(members.values()), next_serial=400 + lms.people),
+                roster=Roster(pool, list(members.values()), next_serial=STAFF + 1 + lms.people),
                 launch_user=staff[0],
                 nrps_available=i % NO_ROSTER_EVERY != 7,
                 default_limit=50,

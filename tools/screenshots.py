@@ -50,6 +50,9 @@ from rostergui.ui.mass_drop import MassDropDialog
 from rostergui.ui.roster_index import Column
 from rostergui.ui.settings import Settings
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import catalogue_shots
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (1280, 800)
 SCENES = (
@@ -68,6 +71,7 @@ SCENES = (
     "filters-hide-all",
     "small",
     "scale-2",
+    *catalogue_shots.SCENES,
 )
 
 
@@ -456,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
             scene_empty(output)
         if "opening" in wanted:
             scene_opening(output)
+        catalogue_shots.run(wanted, output, SIZE, wait_until, spin, save)
         if "main-window-dark" in wanted:
             scene_dark(demo, output)
         if "dark-white-text" in wanted:

@@ -68,7 +68,8 @@ def group_of(
     return CourseGroup.SYNCED
 
 
-def _host(url: str | None) -> str:
+def host_of(url: str | None) -> str:
+    """The host name in ``url``; empty when it has none (or is not a URL)."""
     if not url:
         return ""
     try:
@@ -84,8 +85,8 @@ def haystack(course: Course) -> str:
         course.name,
         course.title or "",
         course.label or "",
-        _host(course.platform_id) or course.platform_id,
-        _host(course.base_url),
+        host_of(course.platform_id) or course.platform_id,
+        host_of(course.base_url),
     )
     return fold("\n".join(parts))
 

@@ -37,7 +37,14 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout,
 from rostergui.core.filtering import SearchQuery, fold
 from rostergui.ui import wording
 from rostergui.ui.badges import Activity, Badge, badge_for
-from rostergui.ui.course_groups import CourseGroup, duplicates, group_of, haystack, spoken
+from rostergui.ui.course_groups import (
+    CourseGroup,
+    duplicates,
+    group_of,
+    haystack,
+    host_of,
+    spoken,
+)
 from rostergui.ui.roles import BADGE_ROLE, COURSE_ROLE, TITLE_ROLE, Index, row_flags
 
 if TYPE_CHECKING:
@@ -287,7 +294,9 @@ class CourseListModel(QAbstractListModel):
 
 def subtitle(course: Course) -> str:
     """The course's LMS title and roster size, the second line of its row."""
-    title = course.title or course.label or course.context_id or course.base_url
+    # Before its first sync an imported course knows no title: its LMS says most about it.
+    lms = host_of(course.platform_id)
+    title = course.title or course.label or course.context_id or lms or course.base_url
     if course.member_count:
         return f"{title} · {course.active_count:,} active"
     return title

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -96,11 +97,13 @@ class PeopleResultsModel(QAbstractTableModel):
             )  # fmt: skip
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{person.name} ({person.user_id} on {person.platform_id})"
+        if role == Qt.ItemDataRole.FontRole and found.first and index.column() == 0:
+            bold = QFont()
+            bold.setBold(True)  # each person's first row starts their group
+            return bold
         if role == Qt.ItemDataRole.ForegroundRole and (
             course.status != MemberStatus.ACTIVE or course.archived
         ):
-            from PySide6.QtGui import QPalette
-
             return QPalette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         return None
 
@@ -136,7 +139,7 @@ class FindPersonWindow(QDialog):
         self.main = window
         self.setWindowTitle("Find person")
         self.setModal(False)
-        self.resize(980, 560)
+        self.resize(1160, 560)
         self.search_box = QLineEdit(self)
         self.search_box.setPlaceholderText("Name, e-mail or user id — words in any order")
         self.search_box.setAccessibleName("Find person")
@@ -149,10 +152,11 @@ class FindPersonWindow(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((180, 230, 110, 200, 110, 70)):
+        for column, width in enumerate((170, 260, 90, 280, 100, 70)):
             self.table.setColumnWidth(column, width)
         self.status = QLabel(self)
         self.status.setWordWrap(True)

@@ -18,6 +18,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,7 +39,8 @@ from PySide6.QtWidgets import (
 from rostergui.core import errors
 from rostergui.core.course_import import ImportOutcome, ImportRow, RowOutcome, origins
 from rostergui.ui import wording
-from rostergui.ui.roles import Index
+from rostergui.ui.badges import Tone
+from rostergui.ui.roles import Index, tone_colour
 
 if TYPE_CHECKING:
     from rostergui.ui.main_window import MainWindow
@@ -93,6 +95,11 @@ class ImportPreviewModel(QAbstractTableModel):
             if column == _NAME and outcome is not None and not row.name:
                 return outcome.name  # a pasted token's course, named after its title
             return _cell(row, column)
+        if role == Qt.ItemDataRole.ForegroundRole and column == _STATE:
+            left_out = outcome is None and row.ready and not self.kept[index.row()]
+            state = outcome.outcome if outcome else row.state
+            tone = Tone.MUTED if left_out else wording.import_tone(state)
+            return tone_colour(tone, QPalette())
         if role == Qt.ItemDataRole.AccessibleTextRole:
             state = self.data(self.index(index.row(), _STATE))
             return f"Row {row.row}, {row.name or 'launch token'}: {state}"
@@ -145,7 +152,7 @@ class ImportDialog(QDialog):
         self.main = window
         self.setWindowTitle("Import courses")
         self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.resize(1000, 640)
+        self.resize(1180, 640)
         self._operation: Operation[Any, Any] | None = None
         self.key_edits: dict[str, QLineEdit] = {}
         #: API keys already in the keyring, by LTIAAS address (no field is asked for them).
@@ -153,9 +160,11 @@ class ImportDialog(QDialog):
 
         self.file_button = QPushButton("Choose a CSV file…", self)
         self.file_button.clicked.connect(self.choose_file)
+        self.file_label = QLabel("name, base_url, and service_key or ltik; one course a row", self)
+        self.file_label.setEnabled(False)
         self.tokens = QPlainTextEdit(self)
-        self.tokens.setPlaceholderText("Or paste launch tokens (ltik), one per line")
-        self.tokens.setMaximumHeight(70)
+        self.tokens.setPlaceholderText("One launch token (ltik) per line")
+        self.tokens.setFixedHeight(56)
         self.tokens.setAccessibleName("Launch tokens, one per line")
         self.token_url = QLineEdit(self)
         self.token_url.setPlaceholderText("https://your-tool.ltiaas.com")
@@ -164,22 +173,26 @@ class ImportDialog(QDialog):
         self.token_url.setText(courses[0].base_url if courses else "")
         self.preview_button = QPushButton("Preview tokens", self)
         self.preview_button.clicked.connect(self.preview_tokens)
-        source = QHBoxLayout()
-        source.addWidget(self.file_button)
-        source.addWidget(self.tokens, 1)
-        tokens_at = QVBoxLayout()
-        tokens_at.addWidget(self.token_url)
+        source = QFormLayout()
+        from_file = QHBoxLayout()
+        from_file.addWidget(self.file_button)
+        from_file.addWidget(self.file_label, 1)
+        source.addRow("From a file:", from_file)
+        source.addRow("Or paste launch tokens:", self.tokens)
+        tokens_at = QHBoxLayout()
+        tokens_at.addWidget(self.token_url, 1)
         tokens_at.addWidget(self.preview_button)
-        source.addLayout(tokens_at)
+        source.addRow("Their LTIAAS address:", tokens_at)
 
         self.model = ImportPreviewModel(self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
         self.table.setAccessibleName("Rows to import")
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)  # the full reason is in each row's tooltip
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((60, 50, 230, 230, 100)):
+        for column, width in enumerate((56, 40, 200, 170, 90)):
             self.table.setColumnWidth(column, width)
         self.keys_box = QWidget(self)
         self.keys_form = QFormLayout(self.keys_box)
@@ -218,6 +231,7 @@ class ImportDialog(QDialog):
         """Plan ``path``'s rows in the background (reading it and the stored courses)."""
         service = self.main.service
         if service is not None:
+            self.file_label.setText(path)
             self._plan(lambda: service.plan_import(path), wording.import_reading(path))
 
     def preview_tokens(self) -> None:

@@ -398,6 +398,13 @@ def _import_states() -> dict[RowOutcome, str]:
     }
 
 
+def import_tone(state: RowOutcome) -> Tone:
+    """The colour of a row's state: ready and imported green, skipped amber, the rest red."""
+    word = _import_states()[state]
+    tones = {"ready": Tone.FRESH, "imported": Tone.FRESH, "skipped": Tone.AGING}
+    return tones.get(word, Tone.FAILED)
+
+
 def import_hint() -> str:
     return (
         "Choose a CSV file with the columns name, base_url, and service_key or ltik (one course "
