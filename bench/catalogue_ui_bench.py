@@ -237,6 +237,111 @@ def baseline(app: Any) -> Side:
     return Side("baseline", show, type_text, proxy.rowCount, (host, proxy, painted, holder))
 
 
+# --- Find person ------------------------------------------------------------------------------
+
+#: Typed letter by letter into Find person: a name without its accents, a family name and a given
+#: name in the wrong order, a user id, a word that occurs everywhere with one that occurs nowhere
+#: (the worst case: every hit of the first word is checked and none kept).
+PEOPLE_QUERIES = ("jose gar", "smith ana", "u0042", "an zzq")
+PEOPLE_KEY_MEDIAN_TARGET = 0.050
+PEOPLE_KEY_P95_TARGET = 0.100
+GAP_TARGET = 0.050
+
+
+def people_index(courses: int, memberships: int) -> Any:
+    """A :class:`PeopleIndex` of ``memberships`` over ``courses`` (about four courses a person),
+    built from the rows the store would give it."""
+    import random
+
+    from rostergui.core.people import PeopleIndex
+    from rostergui.core.store.people import CourseRef
+    from rostergui.simulator.members import LEARNER, MemberSource
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    refs = {pk: CourseRef(f"Course {pk:04d}", now, pk % 50 == 17) for pk in range(1, courses + 1)}
+    people = max(1, memberships // 4)
+    pool = MemberSource(salt="bench:people", email_domain="students.bench.example")
+    people_rows = []
+    for pk in range(1, people + 1):
+        m = pool.new_member(pk, (LEARNER,))
+        row = (pk, "https://lms.bench.example", m.user_id, m.name, m.given_name, m.family_name)
+        people_rows.append((*row, m.email))
+    rng = random.Random(5)
+    membership_rows = [
+        (pk, rng.randint(1, courses), "Learner", "active", None)
+        for pk in range(1, people + 1)
+        for _ in range(4 + (1 if pk <= memberships - 4 * people else 0))
+    ]
+    return PeopleIndex(refs, people_rows, membership_rows)
+
+
+class Heartbeat:
+    """A 5 ms timer on the GUI thread; the longest gap between its ticks is the longest time
+    the GUI thread could not react."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.last = time.perf_counter()
+        self.longest = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.last)
+        self.last = now
+
+    def start(self) -> None:
+        self.last, self.longest = time.perf_counter(), 0.0
+        self.timer.start()
+
+
+def find_person(app: Any, index: Any) -> dict[str, dict[str, Any]]:
+    """Keystroke to results in the real Find person window (searching off the GUI thread),
+    next to the same window searching on the GUI thread, with the longest GUI stall of each."""
+    from rostergui.ui.find_person import LIMIT, FindPersonWindow
+    from rostergui.ui.main_window import MainWindow
+    from rostergui.ui.operation import Operations
+
+    window = MainWindow()
+    window.runner = Operations(window)
+    found = FindPersonWindow(window)
+    found.index = index
+    found.show()
+    heartbeat = Heartbeat()
+    out: dict[str, dict[str, Any]] = {}
+    for side in ("baseline", "RosterSync"):
+        times: list[float] = []
+        heartbeat.start()
+        for query in PEOPLE_QUERIES:
+            for end in [*range(1, len(query) + 1), 0]:
+                text = query[:end]
+                started = time.perf_counter()
+                if side == "baseline":  # what a search on the GUI thread would cost it
+                    found.search_box.blockSignals(True)
+                    found.search_box.setText(text)
+                    found.search_box.blockSignals(False)
+                    found.model.set_people(index.search(text, LIMIT) if text.strip() else [])
+                else:
+                    found.search_box.setText(text)
+                    while found._searching or found._shown_text != text:
+                        app.processEvents()
+                        time.sleep(0.001)
+                app.processEvents()
+                found.table.viewport().repaint()
+                times.append(time.perf_counter() - started)
+                for _ in range(3):  # a moment between keystrokes, for the heartbeat
+                    app.processEvents()
+                    time.sleep(0.005)
+        heartbeat.timer.stop()
+        out[side] = {"times": times, "gap": heartbeat.longest}
+    found.close()
+    window.close()
+    return out
+
+
 def keystrokes(side: Side) -> list[float]:
     times = []
     for query in QUERIES:
@@ -305,6 +410,30 @@ def main() -> int:
     for side in sides:
         for widget in side.keep[:1]:
             widget.close()
+
+    memberships = 20_000 if args.quick else 500_000
+    started = time.perf_counter()
+    index = people_index(count, memberships)
+    built = time.perf_counter() - started
+    people = find_person(app, index)
+    print(
+        f"\nFind person — {len(index):,} people, {index.membership_count:,} memberships in "
+        f"{count:,} courses (index built in {built:.1f} s); "
+        f"{len(people[mine]['times'])} keystrokes\n"
+    )
+    print("| measurement | search on the GUI thread | RosterSync | ratio | target | |")
+    print("|---|---:|---:|---:|---|---|")
+    pb, po = people[base]["times"], people[mine]["times"]
+    target = PEOPLE_KEY_MEDIAN_TARGET
+    print(f"| keystroke to results, median | {fmt(median(pb))} | {fmt(median(po))} | "
+          f"{ratio(median(po), median(pb))} | ≤ {fmt(target)} | {verdict(median(po) <= target)} |")
+    target = PEOPLE_KEY_P95_TARGET
+    b95, o95 = percentile(pb, 0.95), percentile(po, 0.95)
+    print(f"| keystroke to results, p95 | {fmt(b95)} | {fmt(o95)} | {ratio(o95, b95)} | "
+          f"≤ {fmt(target)} | {verdict(o95 <= target)} |")
+    gb, go = people[base]["gap"], people[mine]["gap"]
+    print(f"| longest GUI-thread stall | {fmt(gb)} | {fmt(go)} | {ratio(go, gb)} | "
+          f"≤ {fmt(GAP_TARGET)} | {verdict(go <= GAP_TARGET)} |")
     return 0
 
 

@@ -91,6 +91,9 @@ class CourseListModel(QAbstractListModel):
         self.loaded = False
         self.query = SearchQuery("")
         self.filter_text = ""
+        #: What the last text filter kept, and for which query (see :meth:`_matching`).
+        self._matched: list[str] = []
+        self._matched_query: SearchQuery | None = None
         self.group_filter: CourseGroup | None = None
         self.archived_open = False
         #: Courses in each group among those the text filter keeps (removed ones included).
@@ -161,18 +164,29 @@ class CourseListModel(QAbstractListModel):
         self._groups = {c.name: self._group(c) for c in self._courses}
         groups = self._groups
         self._order = sorted(self._courses, key=lambda c: (groups[c.name], fold(c.name)))
+        self._matched_query = None  # the order changed: search every course again
         self._relayout()
 
+    def _matching(self) -> list[str]:
+        """The names the text filter keeps, in order. Typing more letters narrows the last
+        query, so only the courses it kept are searched again."""
+        query, folded = self.query, self._folded
+        if not query:
+            matched = [c.name for c in self._order]
+        else:
+            last = self._matched_query
+            narrows = last is not None and bool(last) and query.narrows(last)
+            base = self._matched if narrows else [c.name for c in self._order]
+            matched = [name for name in base if query.matches(folded[name])]
+        self._matched, self._matched_query = matched, query
+        return matched
+
     def _visible(self) -> list[str]:
-        query, folded, groups = self.query, self._folded, self._groups
-        wanted = self.group_filter
+        groups, wanted = self._groups, self.group_filter
         counts: Counter[CourseGroup] = Counter()
         rows: list[str] = []
         removed: list[str] = []
-        for course in self._order:
-            name = course.name
-            if query and not query.matches(folded[name]):
-                continue
+        for name in self._matching():
             group = groups[name]
             counts[group] += 1
             if group is CourseGroup.ARCHIVED:

@@ -285,3 +285,15 @@ def test_the_demo_catalogue_syncs_once_the_courses_are_listed(
     wait_idle(qtbot, window)
     assert service.course("Biology").last_status == CourseStatus.OK
     window.close()
+
+
+def test_typing_more_letters_keeps_what_a_fresh_filter_keeps() -> None:
+    """Narrowing searches only the courses the last query kept: the result is the same."""
+    typed, fresh = model_at_now(), model_at_now()
+    for text in ("o", "ol", "olo", "olo z", "olo", "b", "bio", "", "at"):
+        typed.set_filter(text)
+        fresh.set_filter("")
+        fresh.tick(NOW)  # forgets what it kept
+        fresh.set_filter(text)
+        assert typed.visible_names() == fresh.visible_names(), text
+        assert typed.counts == fresh.counts, text
