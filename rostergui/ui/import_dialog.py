@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -197,6 +198,12 @@ class ImportDialog(QDialog):
         self.keys_box = QWidget(self)
         self.keys_form = QFormLayout(self.keys_box)
         self.keys_form.setContentsMargins(0, 0, 0, 0)
+        self.check_box = QCheckBox("Check each course with LTIAAS before saving it", self)
+        self.check_box.setToolTip(
+            "Finds refused keys and courses already stored under another name before they are "
+            "saved, and names each course after its LMS title; takes longer"
+        )
+        self.check_box.setChecked(True)
         self.summary = QLabel(wording.import_hint(), self)
         self.summary.setWordWrap(True)
         self.progress = QProgressBar(self)
@@ -213,6 +220,7 @@ class ImportDialog(QDialog):
         layout.addLayout(source)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.keys_box)
+        layout.addWidget(self.check_box)
         layout.addWidget(self.summary)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
@@ -303,12 +311,13 @@ class ImportDialog(QDialog):
         rows = self.model.kept_rows()
         if service is None or not rows or self._operation is not None:
             return
-        keys = self.api_keys()
+        keys, check = self.api_keys(), self.check_box.isChecked()
 
         def job(reporter: Reporter[tuple[int, int]]) -> list[ImportOutcome]:
             return service.import_courses(
                 rows,
                 api_keys=keys,
+                check=check,
                 progress=lambda done, total: reporter.report((done, total)),
                 cancel=reporter.cancel,
             )

@@ -114,3 +114,29 @@ def test_a_file_that_cannot_be_imported_says_what_to_fix(
     assert not dialog.import_button.isEnabled()
     dialog.read_file(str(tmp_path / "missing.csv"))
     qtbot.waitUntil(lambda: "not a file" in dialog.summary.text(), timeout=5000)
+
+
+def test_checked_rows_show_the_same_lms_course_and_refused_keys(
+    qtbot: QtBot, bio_window: MainWindow, service: RosterService, sim: Simulator, tmp_path: Path
+) -> None:
+    """With the check (the default), a row that is Biology under another name is skipped and
+    names the course that holds it; a key LTIAAS refuses is refused; neither is saved."""
+    csv = tmp_path / "courses.csv"
+    csv.write_text(
+        "name,base_url,service_key\n"
+        f"Bio again,{sim.base_url},{sim.course('canvas-bio').service_key}\n"
+        f"Wrong key,{sim.base_url},svc-not-a-real-key\n"
+        f"History,{sim.base_url},{sim.course('bb-history').service_key}\n",
+        encoding="utf-8",
+    )
+    dialog = open_dialog(bio_window)
+    assert dialog.check_box.isChecked()
+    dialog.read_file(str(csv))
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 3, timeout=5000)
+    dialog.start_import()
+    qtbot.waitUntil(lambda: bool(dialog.model.outcomes), timeout=15_000)
+    shown = states(dialog)
+    assert shown["Bio again"].startswith("skipped:") and "Biology 101" in shown["Bio again"]
+    assert shown["Wrong key"].startswith("refused:")
+    assert shown["History"] == "imported"
+    assert {c.name for c in service.courses()} == {"Biology 101", "History"}
