@@ -25,6 +25,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -125,9 +126,11 @@ def add_courses(url: str, sim: SimProcess, data_dir: Path) -> None:
         service.close()
 
 
-def run_round(url: str, workers: int, env: dict[str, str]) -> float:
-    """``workers`` processes of ``sync --all`` at once; seconds until the last has ended."""
+def run_round(url: str, workers: int, env: dict[str, str]) -> tuple[float, float]:
+    """``workers`` processes of ``sync --all`` at once: seconds until the last has ended, and
+    the CPU seconds they used together."""
     argv = [sys.executable, "-m", "rostergui", "sync", "--all", "--stale-after", "1h", "--json"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     processes = [
         subprocess.Popen(
@@ -143,7 +146,10 @@ def run_round(url: str, workers: int, env: dict[str, str]) -> float:
         _out, err = process.communicate(timeout=3600)
         if process.returncode != 0:
             raise SystemExit(f"a worker failed ({process.returncode}): {err[-2000:]}")
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu
 
 
 def synced_counts(url: str) -> tuple[int, int]:
@@ -201,6 +207,7 @@ def main() -> int:
     )
     figures: dict[int, tuple[float, int, int]] = {}
     times: dict[int, list[float]] = {1: [], WORKERS: []}
+    cpus: dict[int, list[float]] = {1: [], WORKERS: []}
     strays: list[str] = []  # runs that did not sync every course exactly once
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -218,7 +225,9 @@ def main() -> int:
                     url = fresh_database(admin_url)
                     try:
                         add_courses(url, sim, Path(tmp) / "data")
-                        times[workers].append(run_round(url, workers, env))
+                        seconds, cpu = run_round(url, workers, env)
+                        times[workers].append(seconds)
+                        cpus[workers].append(cpu)
                         courses, runs = synced_counts(url)
                     finally:
                         drop_database(admin_url, url)
@@ -233,17 +242,19 @@ def main() -> int:
     one, three = figures[1][0], figures[WORKERS][0]
     ratio = three / one
     exact = not strays
-    say("| workers | round | courses synced | successful runs | target |")
-    say("|---:|---:|---:|---:|---|")
+    say("| workers | round | workers' CPU | courses synced | successful runs | target |")
+    say("|---:|---:|---:|---:|---:|---|")
     for workers, (seconds, courses, runs) in figures.items():
         target = f"exactly {count}" if workers == 1 else f"≤ {TARGET:.2f}× one worker"
-        say(f"| {workers} | {seconds:.1f} s | {courses} | {runs} | {target} |")
+        cpu = statistics.median(cpus[workers])
+        say(f"| {workers} | {seconds:.1f} s | {cpu:.1f} s | {courses} | {runs} | {target} |")
     say()
     say(
         f"Three workers took {ratio:.2f}× one worker's time (target ≤ {TARGET:.2f}×: "
         f"{'met' if ratio <= TARGET else 'MISSED'}); every course synced exactly once each "
         f"way, in every run: {'yes' if exact else 'NO — ' + '; '.join(strays)}. Times include "
-        "each process's start-up."
+        "each process's start-up; the workers' CPU is their user and system time together "
+        f"(the machine's {os.cpu_count()} cores also run the simulator and PostgreSQL)."
     )
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
