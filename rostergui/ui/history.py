@@ -213,6 +213,7 @@ def _table(model: QAbstractTableModel, name: str, parent: QWidget) -> QTableView
     view = QTableView(parent)
     view.setModel(model)
     view.setAccessibleName(name)
+    view.setTabKeyNavigation(False)  # Tab moves on; arrows move within the table
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setAlternatingRowColors(True)

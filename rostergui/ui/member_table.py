@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +36,9 @@ class MemberTable(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Members")
+        # Arrows, Home/End and Page Up/Down move in the table; Tab moves on to the next
+        # control instead of walking 100,000 rows cell by cell (a keyboard trap).
+        self.setTabKeyNavigation(False)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
@@ -83,6 +86,21 @@ class MemberTable(QTableView):
             self.addAction(action)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.copy_action = copy
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """Home and End go to the first and last member, as in any list of rows; a table
+        would go to the first and last column, which the row selection makes invisible."""
+        action = QAbstractItemView.CursorAction
+        model = self.model()
+        if cursorAction in (action.MoveHome, action.MoveEnd) and model is not None:
+            rows = model.rowCount()
+            if rows:
+                column = max(self.currentIndex().column(), 0)
+                row = 0 if cursorAction == action.MoveHome else rows - 1
+                return model.index(row, column)
+        return super().moveCursor(cursorAction, modifiers)
 
     def column_menu(self) -> QMenu:
         """The header's menu: a check box per column (the name always shows)."""

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QProgressBar, QToolBar, QWidget
 
-from rostergui.ui import accessible, icons
+from rostergui.ui import accessible, focus_style, icons
 from rostergui.ui.announce import AnnouncingStatusBar
 
 
@@ -19,6 +19,7 @@ class WindowFrame(QMainWindow):
     """Actions, menus, toolbar and status bar (call :meth:`_build_frame` once)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        focus_style.install()  # a focus ring keyboard users can see, in every window
         super().__init__(parent)
         #: Each tinted action's icon name, to tint it again when the palette changes.
         self._icon_names: dict[QAction, str] = {}
@@ -63,8 +64,13 @@ class WindowFrame(QMainWindow):
             [key("F2")],
             "Rename the selected course or give it new keys",
         )
+        # Ctrl+Delete: in a text field the field keeps it (delete a word); elsewhere it asks
+        # before removing the course. Plain Delete would be one slip away from the question.
         self.remove_action = self._action(
-            "&Remove course…", "remove", None, "Remove the selected course"
+            "&Remove course…",
+            "remove",
+            [key("Ctrl+Delete")],
+            "Remove the selected course",
         )
         self.sync_action = self._action(
             "&Sync now", "sync", [key("F5")], "Fetch the selected course's roster now"
