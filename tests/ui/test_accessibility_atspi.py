@@ -177,17 +177,31 @@ class Desktop:
         return line.removeprefix("READY ")
 
 
+def require(missing: list[str], ci: bool) -> None:
+    """Skip without the packages on a developer's machine; in CI, fail: a missing package
+    must not switch the check off unnoticed."""
+    if not missing:
+        return
+    reason = (
+        f"the AT-SPI test needs the Debian packages {', '.join(missing)} "
+        "(scripts/apt-packages.txt; bash scripts/dev.sh setup installs them as root)"
+    )
+    if ci:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.mark.parametrize("ci", [False, True])
+def test_missing_packages_skip_here_and_fail_in_ci(ci: bool) -> None:
+    expected = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(expected, match="python3-pyatspi"):
+        require(["python3-pyatspi"], ci)
+    require([], ci)  # all there: nothing to say
+
+
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
-    missing = missing_packages()
-    if missing:
-        reason = (
-            f"the AT-SPI test needs the Debian packages {', '.join(missing)} "
-            "(scripts/apt-packages.txt; bash scripts/dev.sh setup installs them as root)"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(missing_packages(), os.environ.get("CI") == "true")
     with ExitStack() as stack:
         yield Desktop(stack, tmp_path_factory.mktemp("atspi"))
 
