@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from urllib.parse import parse_qs, urlsplit
 
@@ -307,3 +308,16 @@ def test_base_url_normalised(url: str, origin: str) -> None:
 def test_base_url_rejected(url: str) -> None:
     with pytest.raises(errors.ConfigError):
         normalise_base_url(url)
+
+
+def test_clients_share_one_tls_context() -> None:
+    """Reading the CA bundle takes tens of milliseconds holding the interpreter lock; courses
+    starting together must not each do it (the window would freeze that long each time)."""
+    from rostergui.core import bounded_http
+
+    contexts = []
+    for _ in range(2):
+        transport = bounded_http.transport(bounded_http.Deadline(threading.Event()))
+        contexts.append(transport._pool._ssl_context)
+    assert contexts[0] is contexts[1] is bounded_http.tls_context()
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname

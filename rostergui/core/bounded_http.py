@@ -158,9 +158,27 @@ class _Stream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
+_TLS_LOCK = threading.Lock()
+_TLS: ssl.SSLContext | None = None
+
+
+def tls_context() -> ssl.SSLContext:
+    """The process's one verifying TLS context (httpx's default: certifi, or
+    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), made on first use.
+
+    Making one reads the whole CA bundle, 20–40 ms holding the interpreter lock, and every
+    sync makes a client: courses starting together would each freeze the window that long.
+    A context is safe to share between threads and connections."""
+    global _TLS  # noqa: PLW0603 - one per process by design
+    with _TLS_LOCK:
+        if _TLS is None:
+            _TLS = httpx.create_ssl_context()
+        return _TLS
+
+
 def transport(deadline: Deadline, *, verify: bool | ssl.SSLContext = True) -> httpx.HTTPTransport:
     """An httpx transport whose connections use ``deadline`` as their network backend."""
-    result = httpx.HTTPTransport(verify=verify)
+    result = httpx.HTTPTransport(verify=tls_context() if verify is True else verify)
     pool = getattr(result, "_pool", None)
     if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
         raise RuntimeError("this httpx version does not expose its connection pool")
