@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import itertools
 import json
 import multiprocessing
@@ -162,6 +163,14 @@ def child_window(base_url: str, api_key: str, keys: dict[str, str]) -> dict[str,
                 time.sleep(0.001)
 
         wait(lambda: window.course_model.loaded and not window.runner.busy, 120)
+        # As `rostergui` does once its window is complete (rostergui/ui/app.py): what start-up
+        # built lives as long as the app, out of the collector's sight.
+        gc.freeze()
+        events: list[tuple[float, str]] = []
+        window.sync.started.connect(lambda n: events.append((time.perf_counter(), f"start {n}")))
+        window.sync.finished.connect(
+            lambda r: events.append((time.perf_counter(), f"end {r.name}"))
+        )
         ticks: list[float] = []
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -178,8 +187,15 @@ def child_window(base_url: str, api_key: str, keys: dict[str, str]) -> dict[str,
         timer.stop()
         window.close()
         service.close()
-    gaps = sorted(b - a for a, b in itertools.pairwise(ticks))
+    pairs = sorted(((b - a, b) for a, b in itertools.pairwise(ticks)), reverse=True)
+    gaps = sorted(gap for gap, _end in pairs)
+    longest = [
+        {"ms": round(1000 * gap, 1),
+         "after": [label for at, label in events if end - gap - 0.2 <= at <= end]}
+        for gap, end in pairs[:5]
+    ]
     return {
+        "longest": longest,
         "seconds": seconds,
         "failed": [r.name for r in results if not r.ok],
         "members": sum(r.added for r in results),
