@@ -47,8 +47,11 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _DESCRIPTION = int(Qt.ItemDataRole.AccessibleDescriptionRole)
+_SPOKEN = int(Qt.ItemDataRole.AccessibleTextRole)
 #: The roles ``data`` answers. A painted cell is asked for seven; the rest return at once.
-_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _DECORATION, _DESCRIPTION, ROW_ROLE})
+_ANSWERED = frozenset(
+    {_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _DECORATION, _DESCRIPTION, _SPOKEN, ROW_ROLE}
+)
 _COLUMNS = tuple(Column)
 _HEADER_TIPS: dict[Column, str] = {
     Column.ROLE: "The course role mapped from the LTI roles the LMS sent (hover a cell for them)",
@@ -65,15 +68,22 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()) if not text.isprintable() else text
 
 
-def row_text(row: MemberRow) -> str:
+def row_text(row: MemberRow, *, with_name: bool = True) -> str:
     """What a screen reader says about a member wherever it is in the row: name, role and
     status (``Ana García, Learner, inactive``), so that moving down a column that is not the
-    name still says whose row it is. Inactive rows are also greyed and italic, never only
-    that."""
-    parts = [_one_line(row.display_name) or row.user_id, row.role or "no role", row.status]
+    name still says whose row it is (the name cell leaves its own name out). Inactive rows are
+    also greyed and italic, never only that."""
+    parts = [_one_line(row.display_name) or row.user_id] if with_name else []
+    parts += [row.role or "no role", row.status]
     if row.test_user:
         parts.append("test user")
     return ", ".join(parts)
+
+
+def spoken_text(row: MemberRow, column: Column) -> str:
+    """A cell as a screen reader says it: as shown, and an empty one as "no email" rather
+    than "blank"."""
+    return cell_text(row, column) or f"no {COLUMN_TITLES[column].lower()}"
 
 
 def cell_text(row: MemberRow, column: Column) -> str:
@@ -215,7 +225,9 @@ class MemberTableModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         if role == _DESCRIPTION:
-            return row_text(row)
+            return row_text(row, with_name=column is not Column.NAME)
+        if role == _SPOKEN:
+            return spoken_text(row, column)
         return None
 
     @staticmethod

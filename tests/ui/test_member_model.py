@@ -273,3 +273,30 @@ def test_100k_rows_load_and_filter_incrementally(qtbot: QtBot) -> None:
         expected = sum(1 for h in haystacks if query.matches(h))
         assert model.rowCount() == expected
     assert model.rowCount() > 0
+
+
+def test_a_screen_reader_hears_whose_row_each_cell_is(qtbot: QtBot) -> None:
+    """Every cell's accessible description says the member's name, role and status (the
+    name cell leaves the name out: it is its text), and an empty cell is not "blank"."""
+    members = fabricate_members(30, inactive_share=0.5)
+    members[0] = replace(members[0], email=None)
+    model = MemberTableModel()
+    model.set_roster(PreparedRoster.build(members, sort=model.sort_order))
+    model.set_filters(Filters(status="all"))
+    description = Qt.ItemDataRole.AccessibleDescriptionRole
+    spoken = Qt.ItemDataRole.AccessibleTextRole
+    seen_inactive = False
+    for row in range(model.rowCount()):
+        member = model.member(row)
+        name_cell = model.index(row, Column.NAME)
+        said = model.data(name_cell, description)
+        assert said.startswith(f"{member.role}, {member.status}")
+        assert model.data(model.index(row, Column.STATUS), description) == (
+            f"{member.display_name}, {said}"
+        )
+        seen_inactive |= member.status == "inactive"
+        if member.email is None:
+            assert model.data(model.index(row, Column.EMAIL), spoken) == "no email"
+        else:
+            assert model.data(model.index(row, Column.EMAIL), spoken) == member.email
+    assert seen_inactive
