@@ -159,10 +159,18 @@ def timing(target: Any, name: str, totals: dict[str, float]) -> Iterator[None]:
         setattr(target, name, original)
 
 
+def backend_for(which: str, directory: Path) -> keyring.backend.KeyringBackend:
+    if which == "memory":
+        return MemoryKeyring()
+    if which == "file":
+        return file_keyring(directory)
+    return keyring.get_keyring()  # the system's: run under a desktop session or dbus-run-session
+
+
 def bench_import(rows: int, which: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        inner = MemoryKeyring() if which == "memory" else file_keyring(directory)
+        inner = backend_for(which, directory)
         backend = TimedBackend(inner)
         path = import_file(directory, rows)
         previous = keyring.get_keyring()
@@ -203,7 +211,7 @@ def bench_import_floor(rows: int, which: str) -> dict[str, float]:
     """One bare INSERT per row in one transaction, one bare keyring write per row."""
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        backend = MemoryKeyring() if which == "memory" else file_keyring(directory)
+        backend = backend_for(which, directory)
         service = RosterService.open(data_directory=directory, secrets=SecretStore(backend))
         try:
             now = repo.utcnow()
@@ -382,6 +390,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
     parser.add_argument("--output", type=Path, help="also write the Markdown here")
+    parser.add_argument(
+        "--keyrings",
+        default="memory,file",
+        help="keyrings to import into: memory, file (keyrings.alt), system (the session's, "
+        "e.g. GNOME Keyring under dbus-run-session); default memory,file",
+    )
+    parser.add_argument("--skip-people", action="store_true", help="only the import")
     args = parser.parse_args()
     rows = 200 if args.quick else 2_000
     courses, members = (200, 20_000) if args.quick else (2_000, 500_000)
@@ -404,9 +419,10 @@ def main() -> int:
         "bare keyring write) | target |"
     )
     say("|---|---:|---:|---:|---:|---:|---|---|")
-    for which in ("memory", "file"):
+    labels = {"memory": "in-memory", "file": "keyrings.alt plain file"}
+    for which in args.keyrings.split(","):
         got, floor = bench_import(rows, which), bench_import_floor(rows, which)
-        label = "in-memory" if which == "memory" else "keyrings.alt plain file"
+        label = labels.get(which) or f"system: `{type(keyring.get_keyring()).__name__}`"
         say(
             f"| {label} | {got['total']:.2f} s | {got['validation']:.2f} s | "
             f"{got['database']:.2f} s | {got['keyring']:.2f} s ({got['keyring_calls']:,.0f} "
@@ -414,6 +430,8 @@ def main() -> int:
             f"{floor['database']:.2f} + keyring {floor['keyring']:.2f}) | ≤ 10 s |"
         )
     say()
+    if args.skip_people:
+        return 0
     found = bench_people(courses, members)
     say(
         f"Find person over {courses:,} courses and {found['memberships']:,} memberships "
