@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rostergui.core.connection import ClientOptions
-from rostergui.core.limits import RetryPolicy
+from rostergui.core.limits import MAX_JOBS, RetryPolicy
 from rostergui.core.origin_gate import OriginGates
 from rostergui.core.secrets import SecretStore
 from rostergui.core.service import RosterService
@@ -272,5 +272,21 @@ def test_failures_and_applies_at_once_on_sqlite_are_all_recorded(
                 outcomes = conn.execute(select(sync_runs.c.outcome)).scalars().all()
             assert sorted(outcomes) == sorted([Outcome.FAILED, Outcome.OK] * 4 * 3)
             assert [c.last_status for c in service.courses()] == ["failed", "ok"] * 4
+        finally:
+            service.close()
+
+
+def test_the_most_courses_at_once_fit_the_database_pool(
+    tmp_path: Path, secrets: SecretStore, db_url: str
+) -> None:
+    """MAX_JOBS syncs at once, each holding a connection for its staging table while its lease
+    is renewed and its run recorded on others, never wait out the pool's timeout."""
+    with Simulator(courses=courses("c", MAX_JOBS + 2, 400), latency=0.02) as sim:
+        service = open_service(tmp_path, db_url, secrets, per_origin=MAX_JOBS)
+        try:
+            names = [add_sim_course(service, sim, f"c{i}") for i in range(MAX_JOBS + 2)]
+            report = SyncRound(service, jobs=MAX_JOBS).run(names)
+            assert all(r.ok and r.added == 400 for r in report.results), report.results
+            assert sim.in_flight.peak >= MAX_JOBS // 2
         finally:
             service.close()
