@@ -104,10 +104,16 @@ class FocusStyle(QProxyStyle):
             draw_ring(painter, option.rect, ring_colour(option.palette, button))
 
 
+_installed: list[FocusStyle] = []
+
+
 def install() -> None:
     """Wrap the application's style in :class:`FocusStyle` (once)."""
     app = QApplication.instance()
     if not isinstance(app, QApplication) or isinstance(app.style(), FocusStyle):
         return
     # A new base style by name: the proxy owns its base, and the application its style.
-    QApplication.setStyle(FocusStyle(app.style().name()))
+    style = FocusStyle(app.style().name())
+    # Held here as well: the Python half of the style must live as long as Qt paints with it.
+    _installed.append(style)
+    QApplication.setStyle(style)
