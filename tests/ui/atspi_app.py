@@ -30,7 +30,8 @@ from rostergui.core.states import Outcome
 from rostergui.core.sync import SyncResult
 from rostergui.demo import start_demo
 from rostergui.ui.app import set_up_application
-from rostergui.ui.course_dialog import CourseDialog
+from rostergui.ui.bug_dialog import BugDialog
+from rostergui.ui.course_dialog import CourseDialog, confirm_remove
 from rostergui.ui.export_dialog import ExportDialog
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.mass_drop import MassDropDialog
@@ -38,7 +39,17 @@ from rostergui.ui.settings import Settings
 from rostergui.ui.settings_dialog import SettingsDialog
 
 COURSE = "Biology 101"
-SCENES = ("main", "history", "add-course", "edit-course", "settings", "export", "mass-drop")
+SCENES = (
+    "main",
+    "history",
+    "add-course",
+    "edit-course",
+    "settings",
+    "export",
+    "mass-drop",
+    "remove-course",
+    "bug-report",
+)
 #: The self-check's scene: the main window with the member table's name removed.
 UNNAMED_TABLE = "main-without-table-name"
 #: The main window, where a second after it is shown the member filter changes (announced).
@@ -81,6 +92,11 @@ class Scenes:
         self.window.member_panel.table.setAccessibleName("Members")
         self.window.member_panel.filter_edit.clear()
 
+    def remove_question(self) -> QDialog:
+        course = self.window.selected_course()
+        assert course is not None
+        return confirm_remove(self.window, course, lambda _remove, _keep: None)
+
     def filter_members(self) -> None:
         panel = self.window.member_panel
         panel.filter_edit.setFocus()
@@ -120,6 +136,8 @@ class Scenes:
                 parent=window,
             ),
             "mass-drop": lambda: MassDropDialog(held_result(), window),
+            "remove-course": self.remove_question,
+            "bug-report": lambda: BugDialog(RuntimeError("example"), window),
         }
         dialog = makers[scene]()
         dialog.open()

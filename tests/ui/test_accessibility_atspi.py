@@ -37,7 +37,17 @@ APP = HERE / "atspi_app.py"
 READER = HERE / "atspi_reader.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
-SCENES = ("main", "history", "add-course", "edit-course", "settings", "export", "mass-drop")
+SCENES = (
+    "main",
+    "history",
+    "add-course",
+    "edit-course",
+    "settings",
+    "export",
+    "mass-drop",
+    "remove-course",
+    "bug-report",
+)
 UNNAMED_TABLE = "main-without-table-name"
 FILTERED = "main-then-filter"
 WAIT_SECONDS = 60
