@@ -3,18 +3,21 @@ when a sync ends, an export is written or a filter changes what the table shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import wait_idle
 from pytestqt.qtbot import QtBot
 
-from rostergui.ui import announce, export_dialog
+from rostergui.core.service import RosterService
+from rostergui.simulator import DEFAULT_API_KEY, Simulator
+from rostergui.ui import announce, export_dialog, mass_drop
 from rostergui.ui.export_dialog import ExportChoice
 from rostergui.ui.main_window import MainWindow
 
 Heard = list[tuple[str, bool]]
+MakeWindow = Callable[..., MainWindow]
 
 
 @pytest.fixture
@@ -91,6 +94,34 @@ def test_a_finished_sync_is_announced(
     assert said, texts(heard)
     assert "active" in said[-1]
     assert len(said) == 1  # the round's summary repeats the line: said once
+
+
+def test_a_failed_sync_is_announced(
+    qtbot: QtBot, service: RosterService, sim: Simulator, make_window: MakeWindow, heard: Heard
+) -> None:
+    service.add_course("Art", sim.base_url, DEFAULT_API_KEY, ltik=sim.course("no-roster").ltik)
+    window = make_window()
+    window.select_course("Art")
+    window.sync_selected()
+    wait_idle(qtbot, window)
+    said = [t for t in texts(heard) if t.startswith("Art:")]
+    assert said and "sync failed" in said[-1], texts(heard)
+
+
+def test_a_held_sync_is_announced(
+    qtbot: QtBot,
+    sim: Simulator,
+    bio_window: MainWindow,
+    heard: Heard,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sim.drop("canvas-bio", count=100)
+    monkeypatch.setattr(mass_drop, "ask_mass_drop", lambda _p, _r, answer: answer(False))
+    bio_window.sync_selected()
+    wait_idle(qtbot, bio_window)
+    said = " | ".join(texts(heard))
+    assert "Biology 101: held" in said
+    assert "nothing was changed" in said
 
 
 def test_a_finished_export_is_announced(
