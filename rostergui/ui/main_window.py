@@ -91,7 +91,8 @@ class MainWindow(PlacedWindow):
         self.service: RosterService | None = None
         self.settings = settings or Settings()
         self._closing = False
-        self._courses_generation = 0
+        #: A courses load is running; another was asked for meanwhile (see refresh_courses).
+        self._courses_loading = self._courses_again = False
         self._pending_select: str | None = None
         #: Notes for the message bar that are shown until dismissed (the last run crashed…).
         self.notices: list[str] = []
@@ -282,24 +283,37 @@ class MainWindow(PlacedWindow):
         return True
 
     def refresh_courses(self, select: str | None = None) -> None:
-        """Reload the course list (counts, last sync) in the background."""
+        """Reload the course list (counts, last sync) in the background. Asked again while a
+        load runs, it loads once more after it: a round of 2,000 syncs asks after each course,
+        and dropping each load for the next would never show one."""
         service = self.service
         if service is None:
             return
-        self._courses_generation += 1
-        generation = self._courses_generation
         if select:
             self._pending_select = select
+        if self._courses_loading:
+            self._courses_again = True
+            return
+        self._courses_loading = True
+
+        def failed(exc: BaseException) -> None:
+            self._courses_loading = False
+            self.course_actions.background_failed(exc)
+
         self.runner.run(
             lambda: service.courses(include_archived=True),
-            lambda courses: self._courses_loaded(generation, courses),
-            self.course_actions.background_failed,
+            self._courses_loaded,
+            failed,
             name="courses",
         )
 
-    def _courses_loaded(self, generation: int, courses: list[Course]) -> None:
-        if self._closing or generation != self._courses_generation:
+    def _courses_loaded(self, courses: list[Course]) -> None:
+        self._courses_loading = False
+        if self._closing:
             return
+        if self._courses_again:
+            self._courses_again = False
+            self.refresh_courses()  # newer than these: shown next
         before = self.selected_name()
         self.course_model.set_courses(courses)
         self.course_view.set_placeholder("")

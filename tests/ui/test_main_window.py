@@ -466,3 +466,34 @@ def test_a_sync_runs_with_the_cyclic_collector_paused(
     assert seen == [False]  # no full collection can stop the window mid-sync
     wait_idle(qtbot, window)  # the roster reload after the sync pauses collection too
     assert gc.isenabled()  # and collection is back once both are done
+
+
+def test_a_storm_of_refreshes_still_shows_the_courses(
+    qtbot: QtBot,
+    service: RosterService,
+    sim: Simulator,
+    make_window: Callable[..., MainWindow],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A round of many syncs asks for the list after every course; each request arriving
+    while a slow load runs must not throw that load away, or the list never changes."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    add_course(service, sim, "canvas-bio", "Biology 101")
+    window = make_window()
+    add_course(service, sim, "moodle-chem", "Chimie")
+    listed = service.courses
+
+    def slow_courses(*, include_archived: bool = False) -> list:
+        time.sleep(0.05)
+        return listed(include_archived=include_archived)
+
+    monkeypatch.setattr(service, "courses", slow_courses)
+    storm = QTimer()
+    storm.timeout.connect(window.refresh_courses)
+    storm.start(10)  # faster than a load
+    qtbot.waitUntil(lambda: window.course_model.row_of("Chimie") >= 0, timeout=3000)
+    storm.stop()
+    qtbot.waitUntil(lambda: not window.runner.busy)
