@@ -7,7 +7,10 @@ ring around the focused field, combo box, spin box, button or current item, in t
 highlight colour, or its text colour where that stands out more (on a selected row). A test
 measures the ring at 3:1 or more against what it covers, on the light and the dark palette.
 
-Only Qt here: the window installs it while building its frame, before the first frame.
+The same goes for the selection: :func:`readable_selection` darkens a highlight that its white
+text does not read on (Fusion's light blue is 3.7:1).
+
+Only Qt here: the window installs both while building its frame, before the first frame.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rostergui.ui.contrast import ratio
+from rostergui.ui.contrast import LARGE_RATIO, TEXT_RATIO, blend, luminance, ratio
+from rostergui.ui.roles import pill_alpha
 
 PE = QStyle.PrimitiveElement
 CC = QStyle.ComplexControl
@@ -33,13 +37,22 @@ CE = QStyle.ControlElement
 _RING_FRAMES = frozenset({PE.PE_FrameLineEdit, PE.PE_FrameFocusRect})
 _RING_CONTROLS = frozenset({CC.CC_ComboBox, CC.CC_SpinBox})
 RING_WIDTH = 2
+#: Lightness change per step while darkening the selection (HSL, 0..1).
+STEP = 0.02
 
 
 def ring_colour(palette: QPalette, background: QColor) -> QColor:
-    """The highlight colour, or the text colour when it stands out more on ``background``."""
+    """The highlight colour if it stands out on ``background`` (3:1), else the text or the
+    highlighted text colour, whichever stands out more (the current cell of a selected row is
+    drawn on the highlight)."""
     highlight = palette.color(QPalette.ColorRole.Highlight)
-    text = palette.color(QPalette.ColorRole.Text)
-    return highlight if ratio(highlight, background) >= ratio(text, background) else text
+    if ratio(highlight, background) >= LARGE_RATIO:
+        return highlight
+    others = (
+        palette.color(QPalette.ColorRole.Text),
+        palette.color(QPalette.ColorRole.HighlightedText),
+    )
+    return max(others, key=lambda colour: ratio(colour, background))
 
 
 def draw_ring(painter: QPainter, rect: QRect, colour: QColor) -> None:
@@ -104,6 +117,38 @@ class FocusStyle(QProxyStyle):
             draw_ring(painter, option.rect, ring_colour(option.palette, button))
 
 
+def readable_selection(palette: QPalette) -> QPalette:
+    """``palette`` with a highlight that its highlighted text reads on at 4.5:1, also inside
+    a badge's pill on a selected row (a tint of the text over the highlight). Fusion's light
+    blue under white text is 3.7:1. The highlight keeps its hue; it only gets darker (or
+    lighter, under dark text)."""
+    fixed = QPalette(palette)
+    tint = pill_alpha(palette)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        text = palette.color(group, QPalette.ColorRole.HighlightedText)
+        highlight = palette.color(group, QPalette.ColorRole.Highlight)
+        darker = luminance(text) > luminance(highlight)
+        hue, saturation = max(highlight.hslHueF(), 0.0), highlight.hslSaturationF()
+        lightness = highlight.lightnessF()
+        while min(ratio(text, highlight), ratio(text, blend(text, highlight, tint))) < (
+            TEXT_RATIO
+        ) and 0.0 < lightness < 1.0:
+            lightness = min(1.0, max(0.0, lightness + (-STEP if darker else STEP)))
+            highlight = QColor.fromHslF(hue, saturation, lightness)
+        if highlight != palette.color(group, QPalette.ColorRole.Highlight):
+            fixed.setColor(group, QPalette.ColorRole.Highlight, highlight)
+    return fixed
+
+
+def keep_selection_readable() -> None:
+    """Make the application's selection readable (see :func:`readable_selection`), at start
+    and again whenever the desktop changes the palette; nothing when it already reads."""
+    palette = QApplication.palette()
+    fixed = readable_selection(palette)
+    if fixed.color(QPalette.ColorRole.Highlight) != palette.color(QPalette.ColorRole.Highlight):
+        QApplication.setPalette(fixed)
+
+
 _installed: list[FocusStyle] = []
 
 
@@ -117,3 +162,4 @@ def install() -> None:
     # Held here as well: the Python half of the style must live as long as Qt paints with it.
     _installed.append(style)
     QApplication.setStyle(style)
+    keep_selection_readable()

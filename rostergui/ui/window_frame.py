@@ -148,6 +148,7 @@ class WindowFrame(QMainWindow):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
+            focus_style.keep_selection_readable()  # the desktop's new palette may not
             self.retint_icons()
 
     def retint_icons(self) -> None:

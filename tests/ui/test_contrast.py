@@ -17,11 +17,14 @@ from palettes import PALETTES
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from rostergui.core.states import Outcome, StatusFilter, Trigger
 from rostergui.core.store.repo import Change, SyncRun
+from rostergui.ui import focus_style
 from rostergui.ui.badges import Tone
 from rostergui.ui.contrast import LARGE_RATIO, TEXT_RATIO, blend, luminance, ratio, readable
+from rostergui.ui.focus_style import readable_selection
 from rostergui.ui.history import ChangesModel, RunsModel
 from rostergui.ui.member_model import MemberTableModel
 from rostergui.ui.message_bar import bar_colours
@@ -140,3 +143,41 @@ def test_the_palettes_own_text_and_icons(palette: QPalette) -> None:
     assert ratio(palette.color(Role.Text), palette.color(Role.Base)) >= TEXT_RATIO
     assert ratio(palette.color(Role.WindowText), palette.color(Role.Window)) >= TEXT_RATIO
     assert ratio(palette.color(Role.ButtonText), palette.color(Role.Window)) >= LARGE_RATIO
+
+
+def test_selected_rows_read(palette: QPalette) -> None:
+    """Selected text, and a selected course's badge, on the highlight the window uses."""
+    fixed = readable_selection(palette)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        text = fixed.color(group, Role.HighlightedText)
+        highlight = fixed.color(group, Role.Highlight)
+        assert ratio(text, highlight) >= TEXT_RATIO
+        pill = blend(text, highlight, pill_alpha(palette))
+        assert ratio(text, pill) >= TEXT_RATIO
+        before = palette.color(group, Role.Highlight)
+        assert abs(highlight.hslHue() - before.hslHue()) <= 2  # the same blue, darker
+
+
+def test_the_window_reads_its_selection(qapp: QApplication) -> None:
+    """Installing the window's style leaves the application a readable selection."""
+    focus_style.install()
+    current = QGuiApplication.palette()
+    assert ratio(current.color(Role.HighlightedText), current.color(Role.Highlight)) >= 4.5
+
+
+def test_a_new_desktop_palette_gets_a_readable_selection(
+    qtbot: QtBot, make_window: Callable[..., object]
+) -> None:
+    """The desktop switched to another palette while the window is open."""
+    make_window()
+    before = QGuiApplication.palette()
+
+    def selection_ratio() -> float:
+        current = QGuiApplication.palette()
+        return ratio(current.color(Role.HighlightedText), current.color(Role.Highlight))
+
+    try:
+        QApplication.setPalette(PALETTES["light"]())  # Fusion's 3.7:1 blue again
+        qtbot.waitUntil(lambda: selection_ratio() >= TEXT_RATIO, timeout=2000)
+    finally:
+        QApplication.setPalette(before)
