@@ -4,13 +4,16 @@ Fusion marks a focused line edit with a faint blue outline (2.3:1 against the un
 the light palette) and a focused combo box not at all, so a keyboard user tabbing through the
 member filters loses their place. :class:`FocusStyle` wraps the style in use and draws a 2-pixel
 ring around the focused field, combo box, spin box, button or current item, in the palette's
-highlight colour, or its text colour where that stands out more (on a selected row). A test
+highlight colour, or a text colour where the highlight does not stand out (on a selected
+row). A test
 measures the ring at 3:1 or more against what it covers, on the light and the dark palette.
 
 The same goes for the selection: :func:`readable_selection` darkens a highlight that its white
 text does not read on (Fusion's light blue is 3.7:1).
 
-Only Qt here: the window installs both while building its frame, before the first frame.
+Only Qt and the window's colour helpers here (nothing of the core): the window installs both
+while building its frame, before the first frame, and checks the selection again when the
+desktop changes the palette.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from rostergui.ui.roles import pill_alpha
 PE = QStyle.PrimitiveElement
 CC = QStyle.ComplexControl
 CE = QStyle.ControlElement
-#: Frames drawn with the focus state whose ring is ours.
-_RING_FRAMES = frozenset({PE.PE_FrameLineEdit, PE.PE_FrameFocusRect})
+#: Frames drawn with the focus state that get our ring on top.
+_RING_FRAMES = frozenset({PE.PE_FrameLineEdit})
 _RING_CONTROLS = frozenset({CC.CC_ComboBox, CC.CC_SpinBox})
 RING_WIDTH = 2
 #: Lightness change per step while darkening the selection (HSL, 0..1).
