@@ -138,3 +138,19 @@ def test_a_finished_export_is_announced(
     bio_window.export_action.trigger()
     qtbot.waitUntil(lambda: any(t.startswith("Exported") for t in texts(heard)), timeout=5000)
     wait_idle(qtbot, bio_window)
+
+
+def test_before_qt_6_8_the_source_is_a_live_region(
+    qtbot: QtBot, heard: Heard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without announcement events the text becomes the source's accessible description (a
+    description-changed event tells the screen reader)."""
+    from PySide6 import QtGui
+    from PySide6.QtWidgets import QStatusBar
+
+    monkeypatch.delattr(QtGui, "QAccessibleAnnouncementEvent")
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    announce.announce(bar, "Exported 120 members")
+    assert bar.accessibleDescription() == "Exported 120 members"
+    assert texts(heard) == ["Exported 120 members"]
