@@ -38,6 +38,7 @@ from rostergui.ui.course_list import CourseListModel, CourseListView
 from rostergui.ui.course_panel import CoursePanel
 from rostergui.ui.roles import COURSE_ROLE
 from rostergui.ui.settings import Settings
+from rostergui.ui.window_courses import CourseListing
 from rostergui.ui.window_dialogs import WindowDialogs
 from rostergui.ui.window_geometry import PlacedWindow
 from rostergui.ui.window_sync import WindowSync
@@ -91,9 +92,6 @@ class MainWindow(PlacedWindow):
         self.service: RosterService | None = None
         self.settings = settings or Settings()
         self._closing = False
-        #: A courses load is running; another was asked for meanwhile (see refresh_courses).
-        self._courses_loading = self._courses_again = False
-        self._pending_select: str | None = None
         #: Notes for the message bar that are shown until dismissed (the last run crashed…).
         self.notices: list[str] = []
         #: The courses that failed in the last "Sync all", until shown or dismissed.
@@ -116,6 +114,7 @@ class MainWindow(PlacedWindow):
         self.course_panel.message.connect(self.show_status)
 
         self.syncing = WindowSync(self)
+        self.listing = CourseListing(self)
         self.dialogs = WindowDialogs(self)
         self._build_layout()
         self._build_frame()
@@ -283,42 +282,15 @@ class MainWindow(PlacedWindow):
         return True
 
     def refresh_courses(self, select: str | None = None) -> None:
-        """Reload the course list (counts, last sync) in the background. Asked again while a
-        load runs, it loads once more after it: a round of 2,000 syncs asks after each course,
-        and dropping each load for the next would never show one."""
-        service = self.service
-        if service is None:
-            return
-        if select:
-            self._pending_select = select
-        if self._courses_loading:
-            self._courses_again = True
-            return
-        self._courses_loading = True
+        """Reload the course list (counts, last sync) in the background, then select
+        ``select`` (see :class:`~rostergui.ui.window_courses.CourseListing`)."""
+        self.listing.refresh(select)
 
-        def failed(exc: BaseException) -> None:
-            self._courses_loading = False
-            self.course_actions.background_failed(exc)
-
-        self.runner.run(
-            lambda: service.courses(include_archived=True),
-            self._courses_loaded,
-            failed,
-            name="courses",
-        )
-
-    def _courses_loaded(self, courses: list[Course]) -> None:
-        self._courses_loading = False
-        if self._closing:
-            return
-        if self._courses_again:
-            self._courses_again = False
-            self.refresh_courses()  # newer than these: shown next
+    def _courses_loaded(self, courses: list[Course], select: str | None = None) -> None:
         before = self.selected_name()
         self.course_model.set_courses(courses)
         self.course_view.set_placeholder("")
-        wanted = self._pending_select or before
-        self._pending_select = None
+        wanted = select or before
         if not courses:
             self.pages.setCurrentWidget(self.empty_page)
             self.member_panel.show_course(None)
