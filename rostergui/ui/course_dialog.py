@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -38,51 +37,12 @@ from rostergui.core.states import AuthScheme
 from rostergui.core.store.repo import Course
 from rostergui.ui import wording
 from rostergui.ui.badges import Tone
+from rostergui.ui.form_notes import note_label as _note_label
+from rostergui.ui.form_notes import secret_field as _secret_field
+from rostergui.ui.form_notes import set_note as _set_note
 from rostergui.ui.operation import Operations
-from rostergui.ui.roles import tone_colour
 
 log = logging.getLogger(__name__)
-
-
-def _note_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setVisible(False)
-    return label
-
-
-def _set_note(label: QLabel, text: str | None, tone: Tone = Tone.FAILED) -> None:
-    if not text:
-        label.clear()
-        label.setVisible(False)
-        return
-    colour = tone_colour(tone, label.palette()).name()
-    label.setText(f'<span style="color:{colour}">{_escape(text)}</span>')
-    label.setVisible(True)
-    window = label.window()
-    if isinstance(window, CourseDialog):
-        window.fit_height()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _secret_field(parent: QWidget, name: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setAccessibleName(name)
-    show = QAction("Show", edit)
-    show.setCheckable(True)
-    show.setToolTip("Show or hide the text")
-
-    def toggle(checked: bool) -> None:
-        edit.setEchoMode(QLineEdit.EchoMode.Normal if checked else QLineEdit.EchoMode.Password)
-        show.setText("Hide" if checked else "Show")
-
-    show.toggled.connect(toggle)
-    edit.addAction(show, QLineEdit.ActionPosition.TrailingPosition)
-    return edit
 
 
 class CourseDialog(QDialog):

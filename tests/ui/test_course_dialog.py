@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from rostergui.core.secrets import MemoryKeyring
 from rostergui.core.service import RosterService
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
-from rostergui.ui import course_dialog
+from rostergui.ui import announce, course_dialog
 from rostergui.ui.course_dialog import CourseDialog
 from rostergui.ui.operation import Operations
 
@@ -245,3 +245,32 @@ def test_long_messages_are_not_cut_off(
     qtbot.wait(50)
     for label in (dialog.error_label, dialog.url_error):
         assert label.height() >= label.heightForWidth(label.width()), label.accessibleName()
+
+
+def test_notes_are_announced_to_a_screen_reader(
+    qtbot: QtBot, runner: Operations, service: RosterService, sim: Simulator
+) -> None:
+    """A problem beside a field interrupts the screen reader; a connection result is said
+    politely. Without this, a blind admin pressing "Add course" would hear nothing."""
+    heard: list[tuple[str, bool]] = []
+    announcer = announce.announcer()
+    announcer.last = ""
+
+    def hear(text: str, assertive: bool) -> None:
+        heard.append((text, assertive))
+
+    announcer.announced.connect(hear)
+    try:
+        dialog = make_dialog(qtbot, service, runner, existing=["Biology"])
+        dialog.save_button.click()
+        assert ("Give the course a name.", True) in heard
+        assert dialog.name_error.accessibleDescription() == "Give the course a name."
+        dialog.url_edit.setText(sim.base_url)
+        dialog.api_key_edit.setText(DEFAULT_API_KEY)
+        dialog.secret_edit.setText(sim.course("moodle-chem").ltik)
+        dialog.check_button.click()
+        qtbot.waitUntil(lambda: dialog.check_label.isVisible() and not dialog.busy, timeout=5000)
+        polite = [text for text, assertive in heard if not assertive]
+        assert any("roster service available" in text for text in polite), heard
+    finally:
+        announcer.announced.disconnect(hear)
