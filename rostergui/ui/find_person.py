@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt
+from PySide6.QtGui import QFont, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -177,7 +177,23 @@ class FindPersonWindow(QDialog):
         self.search_box.textChanged.connect(self._typed)
         self.search_box.returnPressed.connect(self._open_first)
         self.table.activated.connect(self._open)
+        self.search_box.installEventFilter(self)
         self._say(wording.find_person_hint())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down in the search box goes to the results, as in the course list's filter."""
+        if (
+            watched is self.search_box
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and self.model.rowCount()
+        ):
+            self.table.setFocus(Qt.FocusReason.TabFocusReason)
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
+            return True
+        return super().eventFilter(watched, event)
 
     # --- the index ----------------------------------------------------------------------------
 

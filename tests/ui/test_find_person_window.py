@@ -73,6 +73,10 @@ def test_find_person_across_courses_and_open_the_member(
     qtbot.waitUntil(lambda: not panel.loading and bool(panel.table.selectionModel().selectedRows()))
     chosen = panel.table.selectionModel().selectedRows()[0].row()
     assert panel.model.member(chosen).user_id == member.user_id
+    # Down in the search box goes to the results.
+    found.search_box.setFocus()
+    qtbot.keyClick(found.search_box, Qt.Key.Key_Down)
+    assert found.table.currentIndex().row() == 0
     # Ctrl+Shift+F again raises the same window.
     window.dialogs.find_person_action.trigger()
     assert window.dialogs.find_person_window is found
