@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from rostergui.core.sync import SyncResult
+from rostergui.ui.announce import plain
 
 #: How many of the people who would be dropped are listed by name.
 LISTED = 200
@@ -62,6 +63,8 @@ class MassDropDialog(QDialog):
             self,
         )
         intro.setWordWrap(True)
+        # Read out when the question opens, before the list that takes the focus.
+        self.setAccessibleDescription(plain(intro.text()))
         self.people = QTreeWidget(self)
         self.people.setAccessibleName("Members who would be dropped")
         self.people.setRootIsDecorated(False)

@@ -154,3 +154,27 @@ def test_before_qt_6_8_the_source_is_a_live_region(
     announce.announce(bar, "Exported 120 members")
     assert bar.accessibleDescription() == "Exported 120 members"
     assert texts(heard) == ["Exported 120 members"]
+
+
+def test_the_mass_drop_question_says_what_it_asks(qtbot: QtBot) -> None:
+    """Its explanation is a label the focus never reaches: it is the dialog's description,
+    which a screen reader reads as the dialog opens."""
+    from rostergui.core.diff import DroppedMember
+    from rostergui.core.states import Outcome
+    from rostergui.core.sync import SyncResult
+    from rostergui.ui.mass_drop import MassDropDialog
+
+    result = SyncResult(
+        name="Biology 101",
+        outcome=Outcome.HELD,
+        fetched=10,
+        deactivated=110,
+        active_count=120,
+        would_deactivate=[DroppedMember("u1", "Ana", None, "Learner")],
+    )
+    dialog = MassDropDialog(result)
+    qtbot.addWidget(dialog)
+    said = dialog.accessibleDescription()
+    assert "110 of the 120 active members" in said
+    assert "Nothing has been changed yet." in said
+    assert "<" not in said
