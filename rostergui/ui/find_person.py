@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 #: People shown at most for one search; the line under the table says when there are more.
 LIMIT = 200
+#: After a sync, the index is loaded again this much later (syncs in a round share it).
+RELOAD_MS = 2_000
 COLUMNS = ("Person", "E-mail", "User ID", "Course", "Role", "Status", "Last seen")
 
 
@@ -169,6 +171,10 @@ class FindPersonWindow(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(hint)
         self.index: PeopleIndex | None = None
+        self._reload = QTimer(self)
+        self._reload.setSingleShot(True)
+        self._reload.setInterval(RELOAD_MS)
+        self._reload.timeout.connect(self.load)
         self._loading = False
         self._stale = True
         self._searching = False
@@ -207,10 +213,11 @@ class FindPersonWindow(QDialog):
             self.load()
 
     def roster_changed(self) -> None:
-        """A sync changed who is where: load the index again (now if the window is open)."""
+        """A sync changed who is where: load the index again, soon if the window is open. A
+        round of syncs ends a course every few moments: they share one reload."""
         self._stale = True
-        if self.isVisible():
-            self.load()
+        if self.isVisible() and not self._reload.isActive():
+            self._reload.start()
 
     def load(self) -> None:
         service = self.main.service

@@ -354,11 +354,16 @@ class ImportDialog(QDialog):
         self._update()
 
     def _cancel_or_close(self) -> None:
-        if self._operation is not None:
-            self._operation.cancel()  # stops before the next row; the rest stays as it was
-            self.summary.setText("Stopping after the row being imported…")
-            return
         self.reject()
+
+    def reject(self) -> None:
+        """Cancel, Esc or the close button: while importing, stop before the next row (the
+        rows done stay imported) and stay open to show each row's outcome."""
+        if self._operation is not None:
+            self._operation.cancel()
+            self.summary.setText(wording.import_stopping())
+            return
+        super().reject()
 
 
 def open_import_dialog(window: MainWindow) -> ImportDialog:

@@ -449,6 +449,10 @@ def importing(count: int) -> str:
     return f"Importing {count:,} course{'' if count == 1 else 's'}…"
 
 
+def import_stopping() -> str:
+    return "Stopping after the row being imported; the rows already imported stay."
+
+
 def import_done(counts: Mapping[RowOutcome, int], *, from_file: bool) -> str:
     """The summary once imported; a file holds secrets, so it says to delete it."""
     from rostergui.core.course_import import RowOutcome

@@ -140,3 +140,28 @@ def test_checked_rows_show_the_same_lms_course_and_refused_keys(
     assert shown["Wrong key"].startswith("refused:")
     assert shown["History"] == "imported"
     assert {c.name for c in service.courses()} == {"Biology 101", "History"}
+
+
+def test_esc_while_importing_stops_and_keeps_the_dialog_open(
+    qtbot: QtBot, bio_window: MainWindow, sim: Simulator, tmp_path: Path
+) -> None:
+    rows = "".join(
+        f"Course {n},{sim.base_url},{sim.course(slug).service_key}\n"
+        for n, slug in enumerate(("moodle-chem", "bb-history", "edx-data"))
+    )
+    csv = tmp_path / "courses.csv"
+    csv.write_text("name,base_url,service_key\n" + rows, encoding="utf-8")
+    dialog = open_dialog(bio_window)
+    dialog.read_file(str(csv))
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 3, timeout=5000)
+    dialog.start_import()
+    dialog.reject()  # Esc while the rows are being imported
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: bool(dialog.model.outcomes), timeout=15_000)
+    # Every row says what became of it: imported before the stop, or not imported.
+    outcomes = dialog.model.outcomes
+    assert set(outcomes) == {2, 3, 4}
+    for outcome in outcomes.values():
+        assert outcome.outcome == RowOutcome.IMPORTED or "cancelled" in (outcome.reason or "")
+    dialog.reject()
+    assert not dialog.isVisible()
