@@ -3,8 +3,11 @@
 Qt adds helpers that the code never creates: the clear button inside a line edit
 (``setClearButtonEnabled``), the popup list of a combo box and the toolbar's overflow button.
 They have no text, so over AT-SPI they are an unnamed push button, an unnamed list and an
-unnamed check box. :func:`name_helpers` names each after the control it belongs to; it is
-called once a window or panel is built (only Qt here, so the first frame can use it).
+unnamed check box. :func:`name_helper` names each after the control it belongs to. The
+window's style calls it for every widget it polishes (before the widget first shows; see
+:mod:`rostergui.ui.focus_style`), so a window or dialog added later is covered without
+knowing about it; :func:`name_helpers` names what is under a widget at once. Only Qt here, so
+the first frame can use it.
 
 On Linux a combo box's accessible name is its current value (its label comes from the
 "labelled by" relation of a buddy label), so a combo box without a visible label also gets a
@@ -44,6 +47,16 @@ def name_toolbar(toolbar: QToolBar) -> None:
     for button in toolbar.findChildren(QToolButton, TOOLBAR_EXTENSION):
         button.setAccessibleName("More toolbar actions")
         button.setToolTip("More toolbar actions")
+
+
+def name_helper(widget: QWidget) -> None:
+    """Name the helpers of ``widget`` itself if it is a line edit, combo box or toolbar."""
+    if isinstance(widget, QLineEdit) and widget.isClearButtonEnabled():
+        name_clear_button(widget)
+    elif isinstance(widget, QComboBox):
+        name_popup(widget)
+    elif isinstance(widget, QToolBar):
+        name_toolbar(widget)
 
 
 def name_helpers(root: QWidget) -> None:

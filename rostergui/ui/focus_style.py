@@ -18,6 +18,8 @@ desktop changes the palette.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rostergui.ui import accessible
 from rostergui.ui.contrast import LARGE_RATIO, TEXT_RATIO, blend, luminance, ratio
 from rostergui.ui.roles import pill_alpha
 
@@ -72,6 +75,13 @@ def draw_ring(painter: QPainter, rect: QRect, colour: QColor) -> None:
 
 class FocusStyle(QProxyStyle):
     """The style in use, with a visible focus ring (see the module)."""
+
+    def polish(self, target: Any) -> None:
+        """Every widget, palette and the application pass here before use: widgets also get
+        names for the helpers Qt adds to them (see :mod:`rostergui.ui.accessible`)."""
+        super().polish(target)
+        if isinstance(target, QWidget):
+            accessible.name_helper(target)
 
     def drawPrimitive(
         self,

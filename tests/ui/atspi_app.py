@@ -33,6 +33,8 @@ from rostergui.ui.app import set_up_application
 from rostergui.ui.bug_dialog import BugDialog
 from rostergui.ui.course_dialog import CourseDialog, confirm_remove
 from rostergui.ui.export_dialog import ExportDialog
+from rostergui.ui.find_person import FindPersonWindow
+from rostergui.ui.import_dialog import ImportDialog
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.mass_drop import MassDropDialog
 from rostergui.ui.settings import Settings
@@ -49,6 +51,8 @@ SCENES = (
     "mass-drop",
     "remove-course",
     "bug-report",
+    "find-person",
+    "import",
 )
 #: The self-check's scene: the main window with the member table's name removed.
 UNNAMED_TABLE = "main-without-table-name"
@@ -138,6 +142,8 @@ class Scenes:
             "mass-drop": lambda: MassDropDialog(held_result(), window),
             "remove-course": self.remove_question,
             "bug-report": lambda: BugDialog(RuntimeError("example"), window),
+            "find-person": lambda: FindPersonWindow(window),
+            "import": lambda: ImportDialog(window),
         }
         dialog = makers[scene]()
         dialog.open()

@@ -5,7 +5,8 @@ This is what a screen reader (Orca) sees: the demo window runs under a virtual X
 (Debian's ``python3-pyatspi``, which the virtual environment cannot import) walks the tree of
 the main window, its History tab and each dialog. Any push, toggle, check or radio button,
 combo box, text field, list, table, tree, page tab, menu item, spin box or slider without a name
-and without a description fails the test, with where it is.
+and without a description fails the test, with where it is. Find person and Import courses are
+read too.
 
 The Debian packages are in ``scripts/apt-packages.txt``. Without them the test is skipped on a
 developer's machine, and fails under ``CI=true``: there, a missing package must not turn the
@@ -47,6 +48,8 @@ SCENES = (
     "mass-drop",
     "remove-course",
     "bug-report",
+    "find-person",
+    "import",
 )
 UNNAMED_TABLE = "main-without-table-name"
 FILTERED = "main-then-filter"

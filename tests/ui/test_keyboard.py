@@ -286,3 +286,28 @@ def test_lists_move_by_arrows_home_end_and_pages(
     assert row_after(Qt.Key.Key_PageDown) >= 1
     assert row_after(Qt.Key.Key_PageUp) == 0
     assert row_after(Qt.Key.Key_Up) == 0
+
+
+def test_helpers_qt_adds_are_named_in_any_window(qtbot: QtBot) -> None:
+    """A window built anywhere, knowing nothing of screen readers: the style names the clear
+    button and the combo box's popup as they are polished."""
+    from PySide6.QtWidgets import QToolButton, QVBoxLayout
+
+    from rostergui.ui import focus_style
+
+    focus_style.install()
+    window = QWidget()
+    qtbot.addWidget(window)
+    search = QLineEdit(window)
+    search.setAccessibleName("Search people")
+    search.setClearButtonEnabled(True)
+    combo = QComboBox(window)
+    combo.setAccessibleName("Course")
+    layout = QVBoxLayout(window)
+    layout.addWidget(search)
+    layout.addWidget(combo)
+    window.show()
+    qtbot.waitExposed(window)
+    [clear] = search.findChildren(QToolButton)
+    assert clear.accessibleName() == "Clear search people"
+    assert combo.view().accessibleName() == "Course choices"
