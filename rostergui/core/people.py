@@ -140,17 +140,23 @@ class PeopleIndex:
         if not query or limit == 0:
             return []
         first, rest = query.words[0], query.words[1:]
-        haystack, starts = self._text, self._starts
+        haystack, starts, find = self._text, self._starts, self._text.find
+        last = len(starts) - 1
         found: list[int] = []
-        position = haystack.find(first)
+        position = find(first)
         while position >= 0:
             person = bisect_right(starts, position) - 1
-            end = starts[person + 1] - 1 if person + 1 < len(starts) else len(haystack)
-            if all(word in haystack[starts[person] : end] for word in rest):
-                found.append(person)
-                if limit is not None and len(found) >= limit:
+            end = starts[person + 1] - 1 if person < last else len(haystack)
+            start = starts[person]
+            # Bounded finds rather than slices: no copy of the person's text per hit.
+            for word in rest:
+                if find(word, start, end) < 0:
                     break
-            position = haystack.find(first, end + 1)
+            else:
+                found.append(person)
+                if len(found) == limit:
+                    break
+            position = find(first, end + 1)
         return [self._match(person) for person in found]
 
     def _match(self, person: int) -> PersonMatch:
