@@ -349,6 +349,8 @@ class CourseListView(QListView):
         layout.setContentsMargins(margin, margin, margin, margin)
         layout.addWidget(self._placeholder, 0, Qt.AlignmentFlag.AlignTop)
         self._current_before: str | None = None
+        #: The course a filter hid, selected again when a filter shows it before another is.
+        self._hidden_current: str | None = None
         self.clicked.connect(self._toggle_section)
         self.activated.connect(self._toggle_section)
 
@@ -367,8 +369,17 @@ class CourseListView(QListView):
 
     def _layout_changed(self) -> None:
         self._install_delegate()
+        model = self.model()
         if self._current_before is not None and not self.currentIndex().isValid():
+            self._hidden_current = self._current_before
             self.currentLost.emit()
+        elif self.currentIndex().isValid():
+            self._hidden_current = None
+        elif self._hidden_current is not None and isinstance(model, CourseListModel):
+            row = model.row_of(self._hidden_current)
+            if row >= 0:  # the filter was changed back: the course the admin had comes back
+                self._hidden_current = None
+                self.setCurrentIndex(model.index(row))
         self._current_before = None
 
     def _toggle_section(self, index: QModelIndex) -> None:

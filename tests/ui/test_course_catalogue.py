@@ -153,6 +153,13 @@ def test_filter_keeps_the_selection_and_says_when_it_is_hidden(qtbot: QtBot) -> 
     assert "No course matches" in view.placeholder
     panel.filter_box.clear()
     assert view.placeholder == ""
+    # The filter cleared: the course it hid is selected again.
+    assert view.currentIndex().data(COURSE_ROLE).name == "Chemistry"
+    # Unless another was chosen meanwhile.
+    panel.filter_box.setText("zoo")
+    view.setCurrentIndex(model.index(model.row_of("Zoology")))
+    panel.filter_box.clear()
+    assert view.currentIndex().data(COURSE_ROLE).name == "Zoology"
 
 
 def test_counts_header_words_and_clicks_to_filter(qtbot: QtBot) -> None:
