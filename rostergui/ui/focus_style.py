@@ -38,9 +38,10 @@ from rostergui.ui.roles import pill_alpha
 
 PE = QStyle.PrimitiveElement
 CC = QStyle.ComplexControl
-CE = QStyle.ControlElement
-#: Frames drawn with the focus state that get our ring on top.
-_RING_FRAMES = frozenset({PE.PE_FrameLineEdit})
+#: Frames drawn with the focus state that get our ring on top (a button's panel: Fusion only
+#: deepens the outline of a focused button, too faint to find). Only primitives and complex
+#: controls are overridden, not drawControl, which every table cell goes through.
+_RING_FRAMES = frozenset({PE.PE_FrameLineEdit, PE.PE_PanelButtonCommand})
 _RING_CONTROLS = frozenset({CC.CC_ComboBox, CC.CC_SpinBox})
 RING_WIDTH = 2
 #: Lightness change per step while darkening the selection (HSL, 0..1).
@@ -101,21 +102,12 @@ class FocusStyle(QProxyStyle):
             return
         super().drawPrimitive(element, option, painter, widget)
         if element in _RING_FRAMES and option.state & QStyle.StateFlag.State_HasFocus:
-            base = option.palette.color(QPalette.ColorRole.Base)
-            draw_ring(painter, option.rect, ring_colour(option.palette, base))
-
-    def drawControl(
-        self,
-        element: QStyle.ControlElement,
-        option: QStyleOption,
-        painter: QPainter,
-        widget: QWidget | None = None,
-    ) -> None:
-        super().drawControl(element, option, painter, widget)
-        if element == CE.CE_PushButton and option.state & QStyle.StateFlag.State_HasFocus:
-            # Fusion only deepens the outline of a focused button: too faint to find.
-            button = option.palette.color(QPalette.ColorRole.Button)
-            draw_ring(painter, option.rect, ring_colour(option.palette, button))
+            role = (
+                QPalette.ColorRole.Base
+                if element == PE.PE_FrameLineEdit
+                else QPalette.ColorRole.Button
+            )
+            draw_ring(painter, option.rect, ring_colour(option.palette, option.palette.color(role)))
 
     def drawComplexControl(
         self,
