@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from rostergui.cli import run
 from rostergui.demo import REVOKED_NAME, SYNC_AT_START, start_demo
 from rostergui.demo_catalogue import CATALOGUE_SIZE, catalogue_courses, course_name
@@ -105,3 +107,26 @@ def test_a_catalogue_demo_imports_its_courses_and_the_headless_one_syncs_them(
         assert again.service.sync(again.catalogue[1]).ok
     finally:
         again.close()
+
+
+def test_demo_catalogue_on_the_command_line_reaches_the_window_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rostergui demo --catalogue``: the window's session syncs the catalogue once listed,
+    and says so on the message bar."""
+    from rostergui import demo_catalogue
+    from rostergui.cli.parser import build_parser
+    from rostergui.ui.app import open_demo
+
+    args = build_parser().parse_args(["--data-dir", str(tmp_path / "d"), "demo", "--catalogue"])
+    assert args.catalogue and not args.headless
+    monkeypatch.setattr(demo_catalogue, "CATALOGUE_SIZE", 12)
+    session = open_demo(args, tmp_path / "d")
+    try:
+        assert len(session.sync_when_listed) == 12 - 1  # one is left never synced
+        assert any("11 courses of the demo's catalogue" in note for note in session.notes)
+        names = {c.name for c in session.service.courses()}
+        assert set(session.sync_when_listed) <= names
+    finally:
+        session.close()
+    assert not build_parser().parse_args(["demo"]).catalogue

@@ -112,7 +112,7 @@ def open_demo(args: argparse.Namespace, directory: Path) -> Session:
     session = Session(demo.service, demo.close, status, sync_when_listed=demo.catalogue)
     if demo.catalogue:
         session.notes.append(
-            f"The demo's catalogue of {len(demo.catalogue):,} courses syncs in the background: "
+            f"{len(demo.catalogue):,} courses of the demo's catalogue sync in the background: "
             "filter the list (Ctrl+L) and Find person (Ctrl+Shift+F) meanwhile."
         )
     return session
