@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from rostergui.core import errors
+from rostergui.core.connection import ConnectionCheck
 from rostergui.core.course_import import (
     RowOutcome,
     origins,
@@ -202,3 +203,24 @@ def test_adding_with_a_service_key_finds_the_course_stored_twice(
     # Removed with its roster kept: the LMS course may be added again.
     service.remove_course("Chem", keep_roster=True)
     add_sim_course(service, sim, "moodle-chem", "Chem again", ltik=True)
+
+
+def test_a_first_sync_that_learns_a_stored_course_is_reported_not_refused(
+    service: RosterService, sim: Simulator
+) -> None:
+    add_sim_course(service, sim, "moodle-chem", "Chem")
+    chem = service.course("Chem")
+    # Saved before its course was known (as an import without --check saves it).
+    unknown = ConnectionCheck(chem.platform_id, None, None, None, None, None, None)
+    service.add_course(
+        "Chem (copy)",
+        sim.base_url,
+        DEFAULT_API_KEY,
+        service_key=sim.course("moodle-chem").service_key,
+        check=unknown,
+    )
+    assert service.duplicate_courses() == {}
+    result = service.sync("Chem (copy)")
+    assert result.ok, result.error
+    assert service.course("Chem (copy)").context_id == chem.context_id
+    assert service.duplicate_courses() == {"Chem": "Chem (copy)", "Chem (copy)": "Chem"}
