@@ -274,6 +274,7 @@ def test_too_many_rows_are_refused(cli: Cli, tmp_path: Path) -> None:
 def test_a_missing_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
     code, _, err = cli("contexts", "import", str(tmp_path / "nope.csv"), env=API)
     assert code == 1 and "is not a file; give the CSV file to import" in err
+    assert "reminder" not in err  # nothing was read, so there is nothing to delete
 
 
 # --- no course twice --------------------------------------------------------------------------

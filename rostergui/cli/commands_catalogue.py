@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rostergui.cli.output import EXIT_FAILED, EXIT_OK, Console, iso
@@ -30,10 +31,11 @@ def cmd_import(args: argparse.Namespace, service: RosterService, console: Consol
         rows = service.plan_import(args.file)
         outcomes = _import(rows, args, service, console)
     finally:
-        console.error(
-            f"reminder: '{args.file}' holds secret keys; delete it (and any copy) now that it "
-            "has been read"
-        )
+        if Path(args.file).is_file():
+            console.error(
+                f"reminder: '{args.file}' holds secret keys; delete it (and any copy) now that "
+                "it has been read"
+            )
     if args.json:
         console.json([outcome_json(o) for o in outcomes])
     else:
