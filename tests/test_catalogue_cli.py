@@ -396,3 +396,40 @@ def test_people_search_text_and_json_across_courses(cli: Cli, sim: Simulator) ->
     with pytest.raises(SystemExit) as exit_:
         cli("people", "search", "   ")
     assert exit_.value.code == 2
+
+
+def test_one_hidden_prompt_per_ltiaas_address(
+    cli: Cli, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rostergui.cli import commands_catalogue
+
+    prompts: list[str] = []
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        return DEFAULT_API_KEY
+
+    monkeypatch.setattr(commands_catalogue, "ask_secret", ask)
+    other = sim.base_url.replace("127.0.0.1", "localhost")  # another origin, the same server
+    bio, chem, hist = sim.course("canvas-bio"), sim.course("moodle-chem"), sim.course("bb-history")
+    file = write_csv(
+        tmp_path / "c.csv",
+        [
+            "name,base_url,service_key",
+            f"Bio,{sim.base_url},{bio.service_key}",
+            f"Chem,{other},{chem.service_key}",
+            f"History,{sim.base_url},{hist.service_key}",
+        ],
+    )
+    code, _, err = cli("contexts", "import", file)
+    assert code == 0, err
+    assert prompts == [f"LTIAAS API key for {sim.base_url}: ", f"LTIAAS API key for {other}: "]
+    # The keys are saved now: importing another course there asks nothing.
+    prompts.clear()
+    data = sim.course("edx-data")
+    more = write_csv(
+        tmp_path / "more.csv", ["name,base_url,service_key", f"Data,{other},{data.service_key}"]
+    )
+    code, out, err = cli("contexts", "import", more)
+    assert code == 0, err
+    assert prompts == [] and "row 2 'Data': imported" in out
