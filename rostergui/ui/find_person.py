@@ -233,7 +233,7 @@ class FindPersonWindow(QDialog):
         self.index = index
         if self._stale and self.isVisible():
             self.load()  # a sync ended while this one loaded
-        self._search(self.search_box.text())
+        self._typed(self.search_box.text())  # the shown results, from the new index
 
     def _load_failed(self, exc: BaseException) -> None:
         self._loading = False
