@@ -260,16 +260,16 @@ class FindPersonWindow(QDialog):
         self._searching = True
         self.main.runner.run(
             lambda: index.search(text, LIMIT + 1),
-            lambda people: self._found(text, people),
+            lambda people: self._found(text, people, index),
             self._search_failed,
             name="find person",
         )
 
-    def _found(self, text: str, people: list[PersonMatch]) -> None:
+    def _found(self, text: str, people: list[PersonMatch], index: PeopleIndex) -> None:
         self._searching = False
         wanted, self._wanted = self._wanted, None
-        if wanted is not None and wanted != text:
-            self._search(wanted)  # newer text was typed meanwhile: skip showing this one
+        if wanted is not None and (wanted != text or index is not self.index):
+            self._search(wanted)  # newer text, or a newer index, meanwhile: search again
             return
         self.model.set_people(people[:LIMIT])
         self._shown_text = text
