@@ -182,13 +182,17 @@ class Opening(QObject):
         from PySide6.QtWidgets import QMessageBox
 
         from rostergui.core import errors
-        from rostergui.ui import crash
+        from rostergui.ui import crash, wording
 
         self.failed = True
         if isinstance(exc, errors.RosterSyncError):
             log.error("Could not open the database: %s (%s)", exc.message, exc.detail or "")
             # The loop ends right after this box: there is no flow left for it to interrupt.
-            QMessageBox.critical(self._window, f"{APP_NAME} cannot start", exc.message)
+            QMessageBox.critical(
+                self._window,
+                f"{APP_NAME} cannot start",
+                wording.cannot_start(exc.message, exc.kind),
+            )
         else:
             dialog = crash.report_bug(exc, self._window)
             if dialog is not None:  # end once the admin has read it

@@ -96,6 +96,17 @@ def failed_names(results: Sequence[SyncResult]) -> list[str]:
     ]
 
 
+def cannot_start(message: str, kind: str) -> str:
+    """Why the window cannot open its database, and for a place that cannot be used, how to
+    start it on another (the window has no other way to be told where)."""
+    if kind == "database_location":
+        return (
+            f"{message}.\n\nStart RosterSync with --data-dir FOLDER or --db-url URL, or set "
+            "ROSTERGUI_DATA_DIR."
+        )
+    return message
+
+
 def kept_everyone(name: str) -> str:
     """The status-bar line when the admin refused a held sync's drops."""
     return (
