@@ -259,3 +259,22 @@ def test_a_long_fetch_keeps_its_lease(service: RosterService, sim: Simulator) ->
     assert results[0].ok and results[0].seconds > 2 * SHORT.lifetime.total_seconds()
     assert Outcome.BUSY in others and set(others) <= {Outcome.BUSY, Outcome.SKIPPED}
     assert [run.outcome for run in service.history(name)] == [Outcome.OK]
+
+
+def test_a_skip_clears_what_a_dead_holder_left(engine: Engine) -> None:
+    """A holder that saved the roster and died before giving the lease back: once the lease
+    has run out, the next claim skips the course (it is synced) and clears the lease."""
+    course = _course(engine)
+    dead = claim(engine, course, times=SHORT, start_run=_start_run)
+    synced = repo.utcnow()
+    with engine.begin() as conn:
+        conn.execute(update(contexts).where(contexts.c.id == course).values(last_synced_at=synced))
+        conn.execute(
+            update(sync_runs).where(sync_runs.c.id == dead.run_id).values(outcome=Outcome.OK)
+        )
+    time.sleep(1.1)
+    with pytest.raises(errors.SyncSkippedError):
+        claim(engine, course, times=SHORT, synced_since=synced, start_run=_start_run)
+    with engine.connect() as conn:
+        assert conn.execute(select(sync_leases.c.token)).scalars().all() == [None]
+        assert conn.execute(select(sync_runs.c.outcome)).scalars().all() == [Outcome.OK]

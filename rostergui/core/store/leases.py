@@ -178,20 +178,37 @@ def claim(
             raise LeaseHeldError(old_holder, (expires_at - now).total_seconds())
         if old_token is not None and old_run is not None:
             _close_abandoned_run(conn, old_run, old_holder, now)
-        if synced_since is not None:
-            last = conn.execute(
-                select(contexts.c.last_synced_at).where(contexts.c.id == context_pk)
-            ).scalar_one_or_none()
-            if last is not None and last >= synced_since:
-                raise errors.SyncSkippedError(f"synced {describe_age(utcnow() - last)} ago")
-        run_id = start_run(conn)
-        expires = now + times.lifetime
+        skipped = _recently_synced(conn, context_pk, synced_since)
+        if skipped is None:
+            run_id = start_run(conn)
+            expires = now + times.lifetime
+            values = {"token": token, "holder": holder, "run_id": run_id, "expires_at": expires}
+        else:
+            # Not synced here. A lease a dead holder left behind is cleared all the same.
+            run_id, expires = None, now
+            values = {"token": None, "holder": None, "run_id": None, "expires_at": None}
         conn.execute(
             update(sync_leases)
             .where(sync_leases.c.context_pk == context_pk)
-            .values(token=token, holder=holder, run_id=run_id, claimed_at=now, expires_at=expires)
+            .values(claimed_at=now, **values)
         )
+    if skipped is not None:
+        raise skipped
     return Lease(context_pk, token, holder, run_id, expires)
+
+
+def _recently_synced(
+    conn: Connection, context_pk: int, synced_since: datetime | None
+) -> errors.SyncSkippedError | None:
+    """Read under the lease: a sync another process finished has committed by now."""
+    if synced_since is None:
+        return None
+    last = conn.execute(
+        select(contexts.c.last_synced_at).where(contexts.c.id == context_pk)
+    ).scalar_one_or_none()
+    if last is None or last < synced_since:
+        return None
+    return errors.SyncSkippedError(f"synced {describe_age(utcnow() - last)} ago")
 
 
 def _raise_busy_or_gone(conn: Connection, context_pk: int) -> NoReturn:
