@@ -169,7 +169,9 @@ class CoursePanel(QWidget):
         for group in COUNTED:
             if counts[group]:
                 colour = tone_colour(_GROUP_TONES[group], palette).name()
-                text = wording.html(wording.group_count(group, counts[group]))
+                # Non-breaking: a narrow list wraps between the counts, not inside one.
+                words = wording.html(wording.group_count(group, counts[group]))
+                text = words.replace(" ", "&nbsp;")
                 if self.model.group_filter is group:
                     text = f"<b>{text}</b>"
                 parts.append(
