@@ -15,6 +15,7 @@ nested event loop, so syncs and the schedule go on while it is open.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
@@ -154,7 +155,7 @@ class ImportDialog(QDialog):
         self.setWindowTitle("Import courses")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.resize(1180, 640)
-        self._operation: Operation[Any, Any] | None = None
+        self._operation: Operation[list[ImportOutcome], tuple[int, int]] | None = None
         self.key_edits: dict[str, QLineEdit] = {}
         #: API keys already in the keyring, by LTIAAS address (no field is asked for them).
         self.saved_keys: dict[str, str] = {}
@@ -247,12 +248,12 @@ class ImportDialog(QDialog):
         if service is not None:
             self._plan(lambda: service.plan_tokens(text, url.strip()), "Reading the tokens…")
 
-    def _plan(self, job: Any, doing: str) -> None:
+    def _plan(self, job: Callable[[], list[ImportRow]], doing: str) -> None:
         service = self.main.service
         assert service is not None
 
         def plan() -> tuple[list[ImportRow], dict[str, str]]:
-            rows: list[ImportRow] = job()
+            rows = job()
             saved = {url: service.saved_api_key(url) for url in origins(rows)}
             return rows, {url: key for url, key in saved.items() if key}
 
