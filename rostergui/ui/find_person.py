@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from rostergui.core import errors
 from rostergui.core.states import MemberStatus
 from rostergui.ui import wording
 from rostergui.ui.roles import Index, row_flags
@@ -162,7 +163,7 @@ class FindPersonWindow(QDialog):
             self.table.setColumnWidth(column, width)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        hint = QLabel("Double-click a row, or press Enter, to show that member in the main window.")
+        hint = QLabel(wording.find_person_open_hint())
         hint.setWordWrap(True)
         hint.setEnabled(False)
         layout = QVBoxLayout(self)
@@ -238,7 +239,7 @@ class FindPersonWindow(QDialog):
     def _load_failed(self, exc: BaseException) -> None:
         self._loading = False
         self._stale = True
-        self._say(wording.find_person_failed(getattr(exc, "message", None)))
+        self._failed(exc)
 
     # --- searching ----------------------------------------------------------------------------
 
@@ -280,7 +281,18 @@ class FindPersonWindow(QDialog):
 
     def _search_failed(self, exc: BaseException) -> None:
         self._searching = False
-        self._say(wording.find_person_failed(getattr(exc, "message", None)))
+        self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        """A known failure (the database is gone…) is said under the table; anything else is a
+        bug, reported as everywhere in the window."""
+        if isinstance(exc, errors.RosterSyncError):
+            self._say(wording.find_person_failed(exc.message))
+            return
+        from rostergui.ui import crash
+
+        self._say(wording.find_person_failed(None))
+        crash.report_bug(exc, self)
 
     def _say(self, text: str) -> None:
         self.status.setText(text)

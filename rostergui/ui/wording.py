@@ -358,6 +358,10 @@ def find_person_hint() -> str:
     return "Type a name, an e-mail address or a user id; several words in any order."
 
 
+def find_person_open_hint() -> str:
+    return "Double-click a row, or press Enter, to show that member in the main window."
+
+
 def find_person_loading() -> str:
     return "Loading everyone in every course…"
 

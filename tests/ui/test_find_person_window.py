@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import add_course, wait_idle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from rostergui.core import errors
 from rostergui.core.filtering import fold
 from rostergui.core.service import RosterService
 from rostergui.simulator import Simulator
@@ -116,3 +118,18 @@ def test_searching_keeps_the_gui_thread_free_and_the_index_follows_syncs(
     qtbot.waitUntil(lambda: len(found.index or []) == before + 5, timeout=10_000)
     found.close()
     assert QApplication.activeModalWidget() is None
+
+
+def test_a_database_that_fails_is_said_under_the_table(
+    qtbot: QtBot, bio_window: MainWindow, service: RosterService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise errors.StorageError("The database is locked by another program")
+
+    monkeypatch.setattr(service, "people_index", broken)
+    bio_window.dialogs.find_person()
+    found = bio_window.dialogs.find_person_window
+    assert found is not None
+    qtbot.waitUntil(lambda: "Could not search" in found.status.text(), timeout=5000)
+    assert "locked by another program" in found.status.text()
+    assert found.index is None
