@@ -199,7 +199,8 @@ class CoursePanel(QWidget):
         model = self.model
         failed = [n for n in model.visible_names() if model.group(n) is CourseGroup.FAILED]
         if not failed:
-            self.message.emit(wording.no_failed_course())
+            hidden = any(model.group(c.name) is CourseGroup.FAILED for c in model.courses)
+            self.message.emit(wording.failed_hidden() if hidden else wording.no_failed_course())
             return False
         current = self.view.currentIndex().data(Qt.ItemDataRole.DisplayRole)
         if current in failed:

@@ -344,6 +344,10 @@ def no_failed_course() -> str:
     return "No course failed its last sync."
 
 
+def failed_hidden() -> str:
+    return "The failed courses are hidden by the course list's filter; clear it to see them."
+
+
 def duplicate_course(others: tuple[str, ...]) -> str:
     """The warning on a course that is the same LMS course as ``others`` (kept from before
     duplicates were refused)."""

@@ -230,6 +230,12 @@ def test_keyboard_jumps_to_the_filter_and_steps_through_failed_courses(qtbot: Qt
     panel.focus_filter()
     qtbot.keyClick(panel.filter_box, Qt.Key.Key_Down)
     assert QApplication.focusWidget() is window.course_view
+    # Failed courses hidden by the filter: the status bar says how to see them.
+    panel.filter_box.setText("zoology")
+    with qtbot.waitSignal(panel.message) as said:
+        panel.step_failed(forward=True)
+    assert "hidden by the course list's filter" in said.args[0]
+    panel.filter_box.clear()
     # With no failed course, the status bar says so.
     model.set_courses([c for c in catalogue() if c.last_status != "failed"])
     with qtbot.waitSignal(panel.message) as said:
