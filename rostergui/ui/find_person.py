@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from rostergui.core import errors
 from rostergui.core.states import MemberStatus
-from rostergui.ui import wording
+from rostergui.ui import catalogue_wording as words
 from rostergui.ui.roles import Index, row_flags
 from rostergui.ui.roster_index import format_time
 
@@ -94,7 +94,7 @@ class PeopleResultsModel(QAbstractTableModel):
                 return ""  # the person is named on their first row only
             return _cell(person, course, index.column())
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return wording.person_in_course(
+            return words.person_in_course(
                 person.name or person.user_id, course.course, course.role, course.status,
                 format_time(course.last_seen_at), removed=course.archived,
             )  # fmt: skip
@@ -163,7 +163,7 @@ class FindPersonWindow(QDialog):
             self.table.setColumnWidth(column, width)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        hint = QLabel(wording.find_person_open_hint())
+        hint = QLabel(words.find_person_open_hint())
         hint.setWordWrap(True)
         hint.setEnabled(False)
         layout = QVBoxLayout(self)
@@ -185,7 +185,7 @@ class FindPersonWindow(QDialog):
         self.search_box.returnPressed.connect(self._open_first)
         self.table.activated.connect(self._open)
         self.search_box.installEventFilter(self)
-        self._say(wording.find_person_hint())
+        self._say(words.find_person_hint())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Down in the search box goes to the results, as in the course list's filter."""
@@ -226,7 +226,7 @@ class FindPersonWindow(QDialog):
             return
         self._loading, self._stale = True, False
         if self.index is None:
-            self._say(wording.find_person_loading())
+            self._say(words.find_person_loading())
         self.main.runner.run(service.people_index, self._loaded, self._load_failed, name="people")
 
     def _loaded(self, index: PeopleIndex) -> None:
@@ -256,7 +256,7 @@ class FindPersonWindow(QDialog):
         if not text.strip():
             self.model.set_people([])
             self._shown_text = text
-            self._say(wording.find_person_hint())
+            self._say(words.find_person_hint())
             return
         self._searching = True
         self.main.runner.run(
@@ -275,7 +275,7 @@ class FindPersonWindow(QDialog):
         self.model.set_people(people[:LIMIT])
         self._shown_text = text
         courses = sum(len(p.courses) for p in people[:LIMIT])
-        self._say(wording.people_found(len(people[:LIMIT]), courses, len(people) > LIMIT, text))
+        self._say(words.people_found(len(people[:LIMIT]), courses, len(people) > LIMIT, text))
         if people:
             self.table.selectRow(0)
 
@@ -287,11 +287,11 @@ class FindPersonWindow(QDialog):
         """A known failure (the database is gone…) is said under the table; anything else is a
         bug, reported as everywhere in the window."""
         if isinstance(exc, errors.RosterSyncError):
-            self._say(wording.find_person_failed(exc.message))
+            self._say(words.find_person_failed(exc.message))
             return
         from rostergui.ui import crash
 
-        self._say(wording.find_person_failed(None))
+        self._say(words.find_person_failed(None))
         crash.report_bug(exc, self)
 
     def _say(self, text: str) -> None:
@@ -309,7 +309,7 @@ class FindPersonWindow(QDialog):
     def _open(self, index: QModelIndex) -> None:
         found = self.model.result(index.row())
         if not show_member(self.main, found.course.course, found.person.user_id):
-            self._say(wording.course_gone(found.course.course))
+            self._say(words.course_gone(found.course.course))
 
 
 def show_member(window: MainWindow, course: str, user_id: str) -> bool:

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from rostergui.core import errors
 from rostergui.core.course_import import ImportOutcome, ImportRow, RowOutcome, origins
+from rostergui.ui import catalogue_wording as words
 from rostergui.ui import wording
 from rostergui.ui.badges import Tone
 from rostergui.ui.roles import Index, tone_colour
@@ -92,15 +93,15 @@ class ImportPreviewModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == _STATE:
                 if outcome is not None:
-                    return wording.import_state(outcome.outcome, outcome.reason)
-                return wording.import_state(row.state, row.reason, kept=self.kept[index.row()])
+                    return words.import_state(outcome.outcome, outcome.reason)
+                return words.import_state(row.state, row.reason, kept=self.kept[index.row()])
             if column == _NAME and outcome is not None and not row.name:
                 return outcome.name  # a pasted token's course, named after its title
             return _cell(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == _STATE:
             left_out = outcome is None and row.ready and not self.kept[index.row()]
             state = outcome.outcome if outcome else row.state
-            tone = Tone.MUTED if left_out else wording.import_tone(state)
+            tone = Tone.MUTED if left_out else words.import_tone(state)
             return tone_colour(tone, QPalette())
         if role == Qt.ItemDataRole.AccessibleTextRole:
             state = self.data(self.index(index.row(), _STATE))
@@ -205,7 +206,7 @@ class ImportDialog(QDialog):
             "saved, and names each course after its LMS title; takes longer"
         )
         self.check_box.setChecked(True)
-        self.summary = QLabel(wording.import_hint(), self)
+        self.summary = QLabel(words.import_hint(), self)
         self.summary.setWordWrap(True)
         self.progress = QProgressBar(self)
         self.progress.hide()
@@ -241,7 +242,7 @@ class ImportDialog(QDialog):
         service = self.main.service
         if service is not None:
             self.file_label.setText(path)
-            self._plan(lambda: service.plan_import(path), wording.import_reading(path))
+            self._plan(lambda: service.plan_import(path), words.import_reading(path))
 
     def preview_tokens(self) -> None:
         service, text, url = self.main.service, self.tokens.toPlainText(), self.token_url.text()
@@ -296,8 +297,8 @@ class ImportDialog(QDialog):
         states = Counter(row.state for row in self.model.rows)
         keys = self.api_keys()
         missing = [url for url in origins(kept) if url not in keys]
-        self.summary.setText(wording.import_preview(len(kept), states, missing))
-        self.import_button.setText(wording.import_button(len(kept)))
+        self.summary.setText(words.import_preview(len(kept), states, missing))
+        self.import_button.setText(words.import_button(len(kept)))
         self.import_button.setEnabled(bool(kept) and not missing)
 
     def api_keys(self) -> dict[str, str]:
@@ -326,7 +327,7 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.summary.setText(wording.importing(len(rows)))
+        self.summary.setText(words.importing(len(rows)))
         self._operation = self.main.runner.run_with_progress(
             job, self._imported, self._import_failed, on_progress=self._progress, name="import"
         )
@@ -341,7 +342,7 @@ class ImportDialog(QDialog):
         self.progress.hide()
         self.model.set_outcomes(outcomes)
         counts = Counter(o.outcome for o in outcomes)
-        self.summary.setText(wording.import_done(counts, from_file=not self.tokens.toPlainText()))
+        self.summary.setText(words.import_done(counts, from_file=not self.tokens.toPlainText()))
         self.import_button.hide()
         self.close_button.setText("Close")
         imported = [o.name for o in outcomes if o.outcome == RowOutcome.IMPORTED]
@@ -362,7 +363,7 @@ class ImportDialog(QDialog):
         rows done stay imported) and stay open to show each row's outcome."""
         if self._operation is not None:
             self._operation.cancel()
-            self.summary.setText(wording.import_stopping())
+            self.summary.setText(words.import_stopping())
             return
         super().reject()
 
