@@ -226,6 +226,11 @@ def course_menu(window: MainWindow, position: QPoint) -> QMenu | None:
     window._update_actions()
     menu = QMenu(window.course_view)
     menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if course is not None and window.sync.is_pending(course.name):
+        # Esc stops the whole round; this stops only the course asked about.
+        name = course.name
+        stop = menu.addAction(f"Cancel sync of {name}")
+        stop.triggered.connect(lambda: window.syncing.cancel_sync(name))
     for action in (
         window.sync_action,
         window.edit_action,

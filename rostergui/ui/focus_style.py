@@ -136,9 +136,10 @@ def readable_selection(palette: QPalette) -> QPalette:
         darker = luminance(text) > luminance(highlight)
         hue, saturation = max(highlight.hslHueF(), 0.0), highlight.hslSaturationF()
         lightness = highlight.lightnessF()
-        while min(ratio(text, highlight), ratio(text, blend(text, highlight, tint))) < (
-            TEXT_RATIO
-        ) and 0.0 < lightness < 1.0:
+        while (
+            min(ratio(text, highlight), ratio(text, blend(text, highlight, tint))) < (TEXT_RATIO)
+            and 0.0 < lightness < 1.0
+        ):
             lightness = min(1.0, max(0.0, lightness + (-STEP if darker else STEP)))
             highlight = QColor.fromHslF(hue, saturation, lightness)
         if highlight != palette.color(group, QPalette.ColorRole.Highlight):

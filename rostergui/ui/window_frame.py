@@ -172,19 +172,25 @@ class WindowFrame(QMainWindow):
         status.addPermanentWidget(self.progress_bar)
         self._show_progress(None)
 
-    def _show_progress(self, name: str | None) -> None:
+    def _show_progress(self, name: str | None, *, pending: int = 1) -> None:
+        """Show the progress of ``name``; ``pending`` counts the courses running or waiting
+        in its round, all of which the Cancel action stops."""
         self.progress_bar.setVisible(name is not None)
         self.progress_label.setVisible(name is not None)
         self.progress_label.setText(f"Syncing {name}…" if name else "")
-        # The menu and the tooltip say which sync Esc stops; the toolbar keeps a short label.
+        # The menu and the tooltip say which syncs Esc stops; the toolbar keeps a short label.
+        # One course is cancelled alone from the course list's menu.
         cancel = self.cancel_action
-        cancel.setText(f"&Cancel sync of {name}" if name else "&Cancel sync")
+        if name and pending > 1:
+            cancel.setText(f"&Cancel all {pending} syncs")
+            tip = "Stop every running and waiting sync; the stored rosters stay as they were"
+        elif name:
+            cancel.setText(f"&Cancel sync of {name}")
+            tip = f"Stop syncing {name}; its stored roster stays as it was"
+        else:
+            cancel.setText("&Cancel sync")
+            tip = "Stop syncing; the stored roster stays as it was"
         cancel.setIconText("Cancel sync")
-        tip = (
-            f"Stop syncing {name}; its stored roster stays as it was"
-            if name
-            else "Stop syncing; the stored roster stays as it was"
-        )
         cancel.setStatusTip(tip)
         cancel.setToolTip(f"{tip} (Esc)")
 

@@ -46,15 +46,17 @@ class WindowSync:
         w._update_actions()
         return queued
 
-    def cancel_sync(self) -> None:
+    def cancel_sync(self, name: str | None = None) -> None:
+        """Stop one course's sync (``name``), or every running and waiting one."""
         w = self.window
         if w.sync.busy:
-            w.sync.cancel()
+            w.sync.cancel(name)
         w._update_actions()
 
     def sync_started(self, name: str) -> None:
         w = self.window
-        w._show_progress(name)
+        running, waiting, _done = w.sync.counts
+        w._show_progress(name, pending=running + waiting)
         w._update_message_bar()  # a held course being re-synced is no longer held
         w._update_actions()
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from conftest import add_course, wait_idle
+from PySide6.QtCore import QPoint
 from pytestqt.qtbot import QtBot
 
 from rostergui.core.service import RosterService
@@ -17,7 +18,9 @@ from rostergui.core.sync import SyncResult
 from rostergui.simulator import Simulator
 from rostergui.ui import settings as opts
 from rostergui.ui.badges import ActivityState
+from rostergui.ui.course_actions import course_menu
 from rostergui.ui.main_window import MainWindow
+from rostergui.ui.roles import COURSE_ROLE
 from rostergui.ui.settings import Settings
 from rostergui.ui.settings_dialog import SettingsDialog
 from tests.test_sync_round import courses
@@ -78,7 +81,11 @@ def test_cancel_one_course_then_all(qtbot: QtBot, five: MainWindow) -> None:
         lambda: (a := window.course_model.activity("Course 1")) is not None and a.pages >= 2,
         timeout=10_000,
     )
-    window.sync.cancel("Course 1")
+    assert window.cancel_action.text().startswith("&Cancel all")  # Esc stops the round
+    menu = course_menu(window, row_centre(window, "Course 1"))
+    assert menu is not None
+    (stop,) = [a for a in menu.actions() if a.text() == "Cancel sync of Course 1"]
+    stop.trigger()  # the course list's menu stops that course alone
     wait_idle(qtbot, window)
     outcomes = {r.name: r.outcome for r in results}
     assert outcomes.pop("Course 1") is Outcome.CANCELLED
@@ -97,6 +104,17 @@ def test_cancel_one_course_then_all(qtbot: QtBot, five: MainWindow) -> None:
     assert len(results) == 3  # the two waiting never started
     assert {r.outcome for r in results} <= {Outcome.CANCELLED, Outcome.OK}
     assert any(r.cancelled for r in results)
+
+
+def row_centre(window: MainWindow, name: str) -> QPoint:
+    """Where the course list shows ``name`` (viewport coordinates)."""
+    model = window.course_view.model()
+    for row in range(model.rowCount()):
+        index = model.index(row, 0)
+        course = index.data(COURSE_ROLE)
+        if course is not None and course.name == name:
+            return window.course_view.visualRect(index).center()
+    raise AssertionError(f"{name} is not listed")
 
 
 def test_closing_the_window_cancels_every_sync_and_leaves_no_thread(
