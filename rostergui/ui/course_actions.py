@@ -230,7 +230,7 @@ def course_menu(window: MainWindow, position: QPoint) -> QMenu | None:
         # Esc stops the whole round; this stops only the course asked about.
         name = course.name
         stop = menu.addAction(f"Cancel sync of {name}")
-        stop.triggered.connect(lambda: window.syncing.cancel_sync(name))
+        stop.triggered.connect(lambda: window.syncing.cancel_course(name))
     for action in (
         window.sync_action,
         window.edit_action,

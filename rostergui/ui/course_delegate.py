@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from rostergui.ui.badges import Badge, Tone
 from rostergui.ui.course_list import DUPLICATE_ROLE, SECTION_ROLE
-from rostergui.ui.roles import BADGE_ROLE, TITLE_ROLE, Index, is_dark, tone_colour
+from rostergui.ui.roles import BADGE_ROLE, TITLE_ROLE, Index, pill_alpha, tone_colour
 
 #: The warning pill's text on a course kept twice (its tooltip names the other course).
 DUPLICATE_PILL = Badge("duplicate", Tone.HELD, "")
@@ -149,7 +149,7 @@ class CourseDelegate(QStyledItemDelegate):
         pill_w = min(width, metrics.horizontalAdvance(text) + dot + 20)
         pill = QRectF(left, top, pill_w, metrics.height() + 6)
         fill = QColor(colour)
-        fill.setAlphaF(0.16 if not is_dark(palette) else 0.24)
+        fill.setAlphaF(pill_alpha(palette))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)

@@ -162,6 +162,11 @@ class CoursePanel(QWidget):
             group = CourseGroup(int(link))
             self.set_group(None if self.model.group_filter is group else group)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._update_counts()  # the counts' colours are the palette's tones
+
     def _update_counts(self) -> None:
         counts = self.model.counts
         palette = self.palette()

@@ -199,7 +199,7 @@ class MainWindow(PlacedWindow):
         self.remove_action.triggered.connect(self.dialogs.remove_course)
         self.sync_action.triggered.connect(self.syncing.sync_selected)
         self.sync_all_action.triggered.connect(self.syncing.sync_all)
-        self.cancel_action.triggered.connect(lambda: self.syncing.cancel_sync())
+        self.cancel_action.triggered.connect(self.syncing.cancel_sync)
         self.export_action.triggered.connect(self.dialogs.export_roster)
         self.history_action.toggled.connect(self._history_toggled)
         self.settings_action.triggered.connect(self.dialogs.open_settings)

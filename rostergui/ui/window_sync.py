@@ -46,8 +46,12 @@ class WindowSync:
         w._update_actions()
         return queued
 
-    def cancel_sync(self, name: str | None = None) -> None:
-        """Stop one course's sync (``name``), or every running and waiting one."""
+    def cancel_sync(self) -> None:
+        """Stop every running and waiting sync (Esc)."""
+        self.cancel_course(None)
+
+    def cancel_course(self, name: str | None) -> None:
+        """Stop one course's sync, or with ``None`` every running and waiting one."""
         w = self.window
         if w.sync.busy:
             w.sync.cancel(name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import palettes
 from conftest import add_course, wait_idle
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
@@ -310,3 +311,16 @@ def test_typing_more_letters_keeps_what_a_fresh_filter_keeps() -> None:
         fresh.set_filter(text)
         assert typed.visible_names() == fresh.visible_names(), text
         assert typed.counts == fresh.counts, text
+
+
+def test_the_counts_follow_a_palette_change(qtbot: QtBot) -> None:
+    """The header's counts are coloured by the palette's tones: a dark palette recolours them
+    (they were unreadable when they kept the light palette's colours)."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.course_model.set_courses(catalogue())
+    window.course_model.tick(NOW)
+    panel = window.course_panel
+    light_text = panel.counts_label.text()
+    panel.setPalette(palettes.dark())
+    assert panel.counts_label.text() != light_text
