@@ -111,17 +111,24 @@ class PeopleIndex:
         self.membership_count = len(self._seen)
 
         entries = []
+        platforms: dict[str, str] = {}  # one string per platform, not one per person
         for person_id, platform_id, user_id, name, given, family, email in people_rows:
             run = runs.get(person_id)
             if run is None:
                 continue  # in no course any more: nothing to show
             shown = _display_name(name, given, family)
             haystack = f"{fold(shown)}\x1f{fold(email or '')}\x1f{fold(user_id)}"
+            platform = platforms.setdefault(platform_id, platform_id)
             entries.append(
-                (haystack.replace(_SEPARATOR, " "), user_id, platform_id, shown, email, run)
+                (haystack.replace(_SEPARATOR, " "), user_id, platform, shown, email, run)
             )
+        del runs
         entries.sort(key=lambda entry: (entry[0], entry[1], entry[2]))
-        self._people = [entry[1:] for entry in entries]
+        # Per person, in name order: who they are, and where their memberships start and end
+        # (flat arrays: 250,000 people would otherwise hold 250,000 small tuples more).
+        self._people = [entry[1:5] for entry in entries]
+        self._run_start = array("q", (entry[5][0] for entry in entries))
+        self._run_end = array("q", (entry[5][1] for entry in entries))
         starts = array("q")
         offset = 0
         for entry in entries:
@@ -160,7 +167,8 @@ class PeopleIndex:
         return [self._match(person) for person in found]
 
     def _match(self, person: int) -> PersonMatch:
-        user_id, platform_id, shown, email, (start, end) = self._people[person]
+        user_id, platform_id, shown, email = self._people[person]
+        start, end = self._run_start[person], self._run_end[person]
         courses = []
         for index in range(start, end):
             ref = self._courses.get(self._course_pk[index])
