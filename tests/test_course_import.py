@@ -224,3 +224,10 @@ def test_a_first_sync_that_learns_a_stored_course_is_reported_not_refused(
     assert result.ok, result.error
     assert service.course("Chem (copy)").context_id == chem.context_id
     assert service.duplicate_courses() == {"Chem": "Chem (copy)", "Chem (copy)": "Chem"}
+
+
+def test_blank_lines_around_the_table_are_not_rows() -> None:
+    rows = parse_import_text("\r\n;;\r\nname;base_url;ltik\r\nBio;https://x.example;tok-1\r\n\r\n")
+    assert [(r.row, r.name, r.state) for r in rows] == [(4, "Bio", RowOutcome.READY)]
+    with pytest.raises(errors.ConfigError, match="The file has no values"):
+        parse_import_text(",,,\r\n,,\r\n")

@@ -210,6 +210,15 @@ def parse_import_text(text: str) -> list[ImportRow]:
         ) from None
     while records and not any(cell.strip() for cell in records[-1]):
         records.pop()  # blank lines a spreadsheet leaves at the end
+    first = 0
+    while first < len(records) and not any(cell.strip() for cell in records[first]):
+        first += 1  # blank lines above the header
+    if first == len(records):
+        raise errors.ConfigError(
+            f"The file has no values; its first row must name the columns: {_COLUMN_HELP}"
+        )
+    header_row = first + 1
+    records = records[first:]
     positions = _header(records[0])
     if len(records) - 1 > MAX_IMPORT_ROWS:
         raise errors.ConfigError(
@@ -218,7 +227,9 @@ def parse_import_text(text: str) -> list[ImportRow]:
         )
     if len(records) == 1:
         raise errors.ConfigError("The file has a header but no courses; add one row per course")
-    rows = [_row(number, cells, positions) for number, cells in enumerate(records[1:], 2)]
+    rows = [
+        _row(number, cells, positions) for number, cells in enumerate(records[1:], header_row + 1)
+    ]
     # Registered for redaction once all rows are read (no reason quotes a key): registering
     # each as it is met would make every row's message redact against a new pattern.
     remember_all(
