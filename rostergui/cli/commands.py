@@ -92,7 +92,10 @@ def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console)
             raise errors.NoCoursesError("There are no courses to sync")
     else:
         names = list(dict.fromkeys(args.names))
-    since = utcnow() - args.stale_after if args.stale_after is not None else None
+    # A course synced elsewhere after this round began counts as done: a course found busy is
+    # tried again later in the round (its holder may have died), and is then skipped if the
+    # holder finished it, so no course is synced twice by hosts sharing a database.
+    since = utcnow() - args.stale_after if args.stale_after is not None else utcnow()
     round_ = SyncRound(service, jobs=args.jobs)
     shared = args.jobs > 1 and len(names) > 1
     printers: dict[str, ProgressPrinter] = {}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 
 #: How often the round's own thread looks at its cancel flag while courses run.
 _WAKE_SECONDS = 0.25
+#: How often a course found busy (another process holds its lease) is tried again in one
+#: round, and the longest wait for that: the holder either finishes (the course is then
+#: skipped as synced) or has died and its lease runs out (the course is then synced here).
+MAX_BUSY_RETRIES = 2
+MAX_BUSY_WAIT_SECONDS = 15 * 60.0
 
 
 def checked_jobs(jobs: int) -> int:
@@ -244,11 +250,19 @@ class SyncRound:
                     RoundRequest(name, origin_of(course.base_url), allow_mass_drop, trigger)
                 )
         threads: list[threading.Thread] = []
+        #: Courses found busy that are tried again: name → (when, request).
+        later: dict[str, tuple[float, RoundRequest]] = {}
+        tries: dict[str, int] = {}
 
         def finished(request: RoundRequest, result: SyncResult) -> None:
             with self._cond:
                 self.plan.finish(request.name)
                 results[request.name] = result
+                wait = self._busy_wait(result, synced_since, tries.get(request.name, 0))
+                if wait is not None:
+                    tries[request.name] = tries.get(request.name, 0) + 1
+                    later[request.name] = (time.monotonic() + wait, request)
+                    log.info("%s is busy; trying again in %.0f s", request.name, wait)
                 if result.error_kind == errors.AuthError.kind:
                     self._stop_origin(request.origin, results, report)
                 self._cond.notify_all()
@@ -279,7 +293,8 @@ class SyncRound:
                     log.exception("Reporting the sync of %s failed", request.name)
 
         with self._cond:
-            while self.plan:
+            while self.plan or later:
+                self._retry_busy(later)
                 self._drop_cancelled(results)
                 while (request := self.plan.take()) is not None:
                     thread = threading.Thread(
@@ -287,12 +302,36 @@ class SyncRound:
                     )
                     threads.append(thread)
                     thread.start()
-                if self.plan:
+                if self.plan or later:
                     self._cond.wait(_WAKE_SECONDS)
         for thread in threads:
             thread.join()
         report.results = [results[name] for name in ordered]
         return report
+
+    @staticmethod
+    def _busy_wait(result: SyncResult, synced_since: datetime | None, tries: int) -> float | None:
+        """Seconds to wait before trying a busy course again, or None to keep its result.
+
+        Only a round with ``synced_since`` tries again: when the holder finishes first, the
+        second try finds the course synced and skips it, so no course is synced twice; a
+        holder that died leaves a lease that runs out, and the course is synced here."""
+        if result.outcome is not Outcome.BUSY or synced_since is None:
+            return None
+        if tries >= MAX_BUSY_RETRIES or result.retry_after is None:
+            return None
+        return min(max(result.retry_after, 0.0) + 1.0, MAX_BUSY_WAIT_SECONDS)
+
+    def _retry_busy(self, later: dict[str, tuple[float, RoundRequest]]) -> None:
+        """Put the busy courses whose wait is over back into the plan; a cancelled one keeps
+        its busy result (lock held)."""
+        now = time.monotonic()
+        for name, (when, request) in list(later.items()):
+            if self._cancelled or self._events[name].is_set():
+                del later[name]
+            elif when <= now:
+                del later[name]
+                self.plan.add(request, front=True)
 
     def _drop_cancelled(self, results: dict[str, SyncResult]) -> None:
         """Give every waiting course that was cancelled its result (lock held)."""
