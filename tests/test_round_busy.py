@@ -8,10 +8,15 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import update
+
+from rostergui.core import sync_round
 from rostergui.core.service import RosterService
 from rostergui.core.states import Outcome
 from rostergui.core.store import repo
-from rostergui.core.store.leases import LeaseTimes, claim
+from rostergui.core.store.leases import LeaseTimes, claim, release
+from rostergui.core.store.schema import contexts
 from rostergui.core.sync_round import SyncRound
 from rostergui.simulator import Simulator
 from tests.conftest import add_sim_course
@@ -61,3 +66,30 @@ def test_cancelling_a_round_stops_waiting_for_a_busy_course(
     timer.join()
     assert result.outcome is Outcome.BUSY
     assert time.monotonic() - started < 5  # not the lease's minutes
+
+
+def test_a_course_its_live_holder_finishes_is_skipped_not_synced_again(
+    service: RosterService, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_round, "BUSY_POLL_SECONDS", 0.2)
+    name = add_sim_course(service, sim, "canvas-bio", "Bio")
+    course = service.course(name)
+    lease = claim(service.engine, course.id, times=LONG, start_run=_no_run)
+
+    def holder_finishes() -> None:
+        with service.engine.begin() as conn:
+            conn.execute(
+                update(contexts)
+                .where(contexts.c.id == course.id)
+                .values(last_synced_at=repo.utcnow())
+            )
+        release(service.engine, lease)
+
+    since = repo.utcnow() - timedelta(seconds=1)
+    timer = threading.Timer(0.5, holder_finishes)
+    timer.start()
+    sim.reset_log()
+    (result,) = SyncRound(service, jobs=2).run([name], synced_since=since).results
+    timer.join()
+    assert result.outcome is Outcome.SKIPPED, result.error
+    assert not [r for r in sim.requests if r.course == "canvas-bio"]  # LTIAAS never asked

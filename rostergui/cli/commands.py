@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -92,10 +93,14 @@ def cmd_sync(args: argparse.Namespace, service: RosterService, console: Console)
             raise errors.NoCoursesError("There are no courses to sync")
     else:
         names = list(dict.fromkeys(args.names))
-    # A course synced elsewhere after this round began counts as done: a course found busy is
-    # tried again later in the round (its holder may have died), and is then skipped if the
-    # holder finished it, so no course is synced twice by hosts sharing a database.
-    since = utcnow() - args.stale_after if args.stale_after is not None else utcnow()
+    # In a round of every course (cron, perhaps on several hosts sharing a database), a course
+    # synced elsewhere after the round began counts as done: a course found busy is asked about
+    # again until its holder's lease could have run out, then skipped if the holder finished it
+    # or synced here if the holder died. Courses named one by one are answered at once.
+    if args.stale_after is not None:
+        since: datetime | None = utcnow() - args.stale_after
+    else:
+        since = utcnow() if args.all else None
     round_ = SyncRound(service, jobs=args.jobs)
     shared = args.jobs > 1 and len(names) > 1
     printers: dict[str, ProgressPrinter] = {}

@@ -40,10 +40,11 @@ log = logging.getLogger(__name__)
 
 #: How often the round's own thread looks at its cancel flag while courses run.
 _WAKE_SECONDS = 0.25
-#: How often a course found busy (another process holds its lease) is tried again in one
-#: round, and the longest wait for that: the holder either finishes (the course is then
-#: skipped as synced) or has died and its lease runs out (the course is then synced here).
-MAX_BUSY_RETRIES = 2
+#: A course found busy (another process holds its lease) is asked about again every so often
+#: until the lease it saw could have run out: by then its holder has either finished (the
+#: course is skipped as synced) or died (its lease runs out and the course is synced here).
+BUSY_POLL_SECONDS = 15.0
+#: The longest a round waits for one busy course, whatever its lease says.
 MAX_BUSY_WAIT_SECONDS = 15 * 60.0
 
 
@@ -252,17 +253,17 @@ class SyncRound:
         threads: list[threading.Thread] = []
         #: Courses found busy that are tried again: name → (when, request).
         later: dict[str, tuple[float, RoundRequest]] = {}
-        tries: dict[str, int] = {}
+        #: Until when each busy course is waited for (from its first busy answer).
+        give_up: dict[str, float] = {}
 
         def finished(request: RoundRequest, result: SyncResult) -> None:
             with self._cond:
                 self.plan.finish(request.name)
                 results[request.name] = result
-                wait = self._busy_wait(result, synced_since, tries.get(request.name, 0))
-                if wait is not None:
-                    tries[request.name] = tries.get(request.name, 0) + 1
-                    later[request.name] = (time.monotonic() + wait, request)
-                    log.info("%s is busy; trying again in %.0f s", request.name, wait)
+                when = self._next_try(result, synced_since, give_up)
+                if when is not None:
+                    later[request.name] = (when, request)
+                    log.info("%s is busy; asking again in a moment", request.name)
                 if result.error_kind == errors.AuthError.kind:
                     self._stop_origin(request.origin, results, report)
                 self._cond.notify_all()
@@ -310,17 +311,26 @@ class SyncRound:
         return report
 
     @staticmethod
-    def _busy_wait(result: SyncResult, synced_since: datetime | None, tries: int) -> float | None:
-        """Seconds to wait before trying a busy course again, or None to keep its result.
+    def _next_try(
+        result: SyncResult, synced_since: datetime | None, give_up: dict[str, float]
+    ) -> float | None:
+        """When to ask about a busy course again, or None to keep its result (lock held).
 
-        Only a round with ``synced_since`` tries again: when the holder finishes first, the
-        second try finds the course synced and skips it, so no course is synced twice; a
-        holder that died leaves a lease that runs out, and the course is synced here."""
+        Only a round with ``synced_since`` asks again: when the holder finishes first, the next
+        claim finds the course synced and skips it, so no course is synced twice. The round
+        waits until the lease it first saw could have run out (a live holder renews it; a dead
+        one's runs out and the course is synced here), asking every :data:`BUSY_POLL_SECONDS`.
+        """
         if result.outcome is not Outcome.BUSY or synced_since is None:
             return None
-        if tries >= MAX_BUSY_RETRIES or result.retry_after is None:
+        if result.retry_after is None:
             return None
-        return min(max(result.retry_after, 0.0) + 1.0, MAX_BUSY_WAIT_SECONDS)
+        now = time.monotonic()
+        lease_left = min(max(result.retry_after, 0.0), MAX_BUSY_WAIT_SECONDS)
+        deadline = give_up.setdefault(result.name, now + lease_left + 1.0)
+        if now >= deadline:
+            return None
+        return min(now + BUSY_POLL_SECONDS, deadline)
 
     def _retry_busy(self, later: dict[str, tuple[float, RoundRequest]]) -> None:
         """Put the busy courses whose wait is over back into the plan; a cancelled one keeps
