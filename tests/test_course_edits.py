@@ -51,7 +51,11 @@ def test_checking_keys_tries_an_unreachable_host_once(tmp_path: Path, secrets: S
     service = RosterService.open(data_directory=tmp_path, secrets=secrets, client_options=options)
     try:
         with pytest.raises(errors.RosterSyncError) as caught:
-            service.check_connection("https://lti.example.edu", "api-key", service_key="svc")
+            service.check_connection(
+                "https://lti.example.edu",
+                "k3y-for-an-unreachable-host",
+                service_key="svc-k3y-unreachable",
+            )
     finally:
         service.close()
     assert caught.value.kind == "unreachable"
