@@ -406,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--only", nargs="*", choices=SCENES, help="render only these")
+    parser.add_argument(
+        "--font-points",
+        type=int,
+        help="render with the system font at this size (e.g. 20, to look for clipped text)",
+    )
     args = parser.parse_args(argv)
     wanted = set(args.only or SCENES)
     output: Path = args.output
@@ -421,6 +426,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("RosterSync")
     app.setStyle(QStyleFactory.create("Fusion"))
     app.setWindowIcon(icons.app_icon())
+    if args.font_points:
+        font = app.font()
+        font.setPointSize(args.font_points)
+        app.setFont(font)
 
     if "scale-2" in wanted and not os.environ.get("ROSTERSYNC_SHOTS_SCALED"):
         scene_scale_2(output)
