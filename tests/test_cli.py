@@ -63,8 +63,10 @@ def test_add_sync_list_members_export_remove(
         "last_error",
         "member_count",
         "active_count",
+        "held_drops",
     }
     assert listed["Bio"]["last_status"] == "ok"
+    assert listed["Bio"]["held_drops"] is None
     assert listed["Bio"]["last_synced_at"].endswith("Z")
     assert listed["Chem"]["title"] == "Chimie générale"
 
@@ -303,7 +305,6 @@ def test_a_second_machine_gives_a_shared_course_its_own_keys(
     assert code == 0, err
     assert "Updated 'Biology'" in out
     assert cli("sync", "Biology")[0] == 0
-
 
 
 def test_the_core_names_no_command_and_the_command_line_adds_the_fix(

@@ -290,6 +290,7 @@ def course_json(course: Course) -> dict[str, Any]:
         "last_error": course.last_error,
         "member_count": course.member_count,
         "active_count": course.active_count,
+        "held_drops": course.held_drops,
     }
 
 
@@ -299,7 +300,7 @@ def course_rows(courses: Sequence[Course]) -> list[list[str]]:
     rows += [
         [
             c.name,
-            c.last_status,
+            "held" if c.held_drops is not None else c.last_status,
             iso(c.last_synced_at) or "never",
             str(c.active_count),
             str(c.member_count),

@@ -134,6 +134,14 @@ def badge_for(
         busy = _activity_badge(activity, synced)
         if busy is not None:
             return busy
+    # Held in an earlier run or by another machine; newer than any stored failure.
+    if course.held_drops is not None and activity is None:
+        return Badge(
+            f"held: {plural(course.held_drops, 'drop')} to confirm",
+            Tone.HELD,
+            "The last sync was held: the LMS listed far fewer members than are stored, and "
+            "nothing was changed. Sync it again to review who would be dropped.",
+        )
     if course.last_status == CourseStatus.FAILED:
         tip = f"The last sync failed: {course.last_error or 'no reason recorded'}"
         if course.last_synced_at is None:

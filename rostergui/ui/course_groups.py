@@ -57,10 +57,13 @@ def group_of(
     """
     if course.archived_at is not None:
         return CourseGroup.ARCHIVED
-    if course.last_status == CourseStatus.FAILED:
-        return CourseGroup.FAILED
     if activity is not None and activity.state is ActivityState.HELD:
         return CourseGroup.HELD
+    if activity is None and course.held_drops is not None:
+        # Held in an earlier run or by another machine; newer than any stored failure.
+        return CourseGroup.HELD
+    if course.last_status == CourseStatus.FAILED:
+        return CourseGroup.FAILED
     if course.last_synced_at is None:
         return CourseGroup.NEVER
     if now - course.last_synced_at >= stale_after:

@@ -271,6 +271,15 @@ def course_message(
             "syncs. Add the course again to sync it.",
             Tone.MUTED,
         )
+    if course.held_drops is not None:
+        # Held in an earlier run or by another machine: who would go is not kept, so a new
+        # sync fetches the roster again and asks.
+        return BarMessage(
+            f"The last sync was held: {course.held_drops:,} active members would have been "
+            "dropped, and nothing was changed. Sync again to review who would be dropped.",
+            Tone.HELD,
+            BarAction.TRY_AGAIN,
+        )
     if course.last_status == CourseStatus.FAILED:
         synced = last_synced_text(course, now)
         kept = (

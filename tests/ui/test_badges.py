@@ -133,3 +133,25 @@ def test_cancelled_keeps_the_freshness_visible() -> None:
 def test_archived_course() -> None:
     badge = badge_for(course(archived_at=NOW), NOW, DAY, Activity(ActivityState.QUEUED))
     assert badge.text == "removed · roster kept"
+
+
+def test_a_course_held_in_an_earlier_run_is_held_after_a_restart() -> None:
+    """The held state comes from the history: with no held result in this session, the badge,
+    the group and the message bar still say held, and the bar offers to sync again."""
+    from rostergui.ui.course_groups import CourseGroup, group_of
+    from rostergui.ui.wording import BarAction, course_message
+
+    held = course(
+        last_synced_at=NOW - timedelta(days=2),
+        last_status="failed",  # an older failure: the held run is newer
+        last_error="timeout",
+        held_drops=88,
+    )
+    badge = badge_for(held, NOW, timedelta(days=1))
+    assert (badge.text, badge.tone) == ("held: 88 drops to confirm", Tone.HELD)
+    assert group_of(held, NOW, timedelta(days=1), None) is CourseGroup.HELD
+    message = course_message(held, None, NOW)
+    assert message is not None and "88 active members" in message.text
+    assert message.action is BarAction.TRY_AGAIN
+    syncing = Activity(ActivityState.SYNCING, pages=2, fetched=40)
+    assert badge_for(held, NOW, timedelta(days=1), syncing).tone is Tone.BUSY

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from rostergui.core import errors
-from rostergui.core.states import CourseStatus, MemberStatus
+from rostergui.core.states import CourseStatus, MemberStatus, Outcome
 from rostergui.core.store.rows import Course, utcnow
 from rostergui.core.store.schema import contexts, memberships, sync_changes, sync_runs
 
@@ -45,9 +45,32 @@ def _courses(conn: Connection, *where: Any) -> list[Course]:
         .group_by(m.context_pk)
         .subquery()
     )
+    # The latest finished run of each course: a held one keeps the course held across
+    # restarts and machines until a sync applies or fails (cancelled runs change nothing).
+    r = sync_runs.c
+    latest = (
+        select(r.context_pk, func.max(r.id).label("run_id"))
+        .where(
+            r.context_pk.in_(select(contexts.c.id).where(*where)),
+            r.outcome.in_([Outcome.OK, Outcome.FAILED, Outcome.HELD]),
+        )
+        .group_by(r.context_pk)
+        .subquery()
+    )
+    run = sync_runs.alias("latest_run")
+    held_drops = case((run.c.outcome == Outcome.HELD, run.c.deactivated), else_=None)
     query = (
-        select(contexts, counts.c.member_count, counts.c.active_count)
-        .select_from(contexts.outerjoin(counts, counts.c.context_pk == contexts.c.id))
+        select(
+            contexts,
+            counts.c.member_count,
+            counts.c.active_count,
+            held_drops.label("held_drops"),
+        )
+        .select_from(
+            contexts.outerjoin(counts, counts.c.context_pk == contexts.c.id)
+            .outerjoin(latest, latest.c.context_pk == contexts.c.id)
+            .outerjoin(run, run.c.id == latest.c.run_id)
+        )
         .where(*where)
         .order_by(func.lower(contexts.c.name))
     )
@@ -56,6 +79,8 @@ def _courses(conn: Connection, *where: Any) -> list[Course]:
         data = dict(row)
         data["member_count"] = int(data["member_count"] or 0)
         data["active_count"] = int(data["active_count"] or 0)
+        held = data["held_drops"]
+        data["held_drops"] = None if held is None else int(held)
         out.append(Course(**data))
     return out
 

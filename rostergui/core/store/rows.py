@@ -39,6 +39,9 @@ class Course:
     archived_at: datetime | None
     member_count: int = 0
     active_count: int = 0
+    #: When the latest finished sync was held for a mass drop: how many it would have
+    #: dropped (nothing was changed; a sync with confirmation applies them). None otherwise.
+    held_drops: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
