@@ -32,27 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from atspi_app import FILTERED, SCENES, UNNAMED_TABLE
 
 HERE = Path(__file__).parent
 APP = HERE / "atspi_app.py"
 READER = HERE / "atspi_reader.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 BUS_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
-SCENES = (
-    "main",
-    "history",
-    "add-course",
-    "edit-course",
-    "settings",
-    "export",
-    "mass-drop",
-    "remove-course",
-    "bug-report",
-    "find-person",
-    "import",
-)
-UNNAMED_TABLE = "main-without-table-name"
-FILTERED = "main-then-filter"
 WAIT_SECONDS = 60
 
 
