@@ -11,16 +11,26 @@ from collections.abc import Iterable
 from functools import partial
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import (
+    QAction,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLineEdit,
     QMenu,
+    QStyleOptionViewItem,
     QTableView,
     QWidget,
 )
 
+from rostergui.core.states import MemberStatus
 from rostergui.core.store.repo import MemberRow
 from rostergui.ui.member_model import MemberTableModel, cell_text
 from rostergui.ui.roster_index import COLUMN_TITLES, Column
@@ -53,7 +63,7 @@ class MemberTable(QTableView):
         header = self.horizontalHeader()
         # Spare width goes to the name and e-mail columns (see _share_spare), not "Last seen".
         header.setStretchLastSection(False)
-        header.setResizeContentsPrecision(200)
+        header.setResizeContentsPrecision(FIT_ROWS)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(
             lambda position: self.column_menu().popup(header.mapToGlobal(position))
@@ -126,10 +136,47 @@ class MemberTable(QTableView):
         """Widths from the content of the first rows (names and e-mail addresses capped, so
         one long address does not push the rest out of view), then the spare width shared."""
         header = self.horizontalHeader()
-        self.resizeColumnsToContents()
+        model = self.model()
+        if isinstance(model, MemberTableModel):
+            rows = [model.member(r) for r in range(min(FIT_ROWS, model.rowCount()))]
+            for column in Column:
+                if not header.isSectionHidden(column):
+                    width = max(self._content_width(model, rows, column),
+                                header.sectionSizeHint(column))
+                    header.resizeSection(column, width)
+        else:
+            self.resizeColumnsToContents()
         for column in (Column.NAME, Column.EMAIL):
             header.resizeSection(column, min(header.sectionSize(column), _WIDE_COLUMN_CAP))
         self._share_spare()
+
+    def _content_width(
+        self, model: MemberTableModel, rows: list[MemberRow], column: Column
+    ) -> int:
+        """How wide ``column`` must be for ``rows``, as ``resizeColumnToContents`` measures it
+        but cheaply: Qt asks the delegate about every role of every sampled cell (11,200 calls
+        for 200 rows, about 40 ms on the GUI thread, the longest stall of a "Sync all" whose
+        first roster arrives); here only the texts are measured, in the font each row is
+        shown in, and the delegate sizes the few widest cells, margins and icon included."""
+        if not rows:
+            return 0
+        font = self.font()
+        italic_font = QFont(font)
+        italic_font.setItalic(True)
+        plain, italic = QFontMetrics(font), QFontMetrics(italic_font)
+        icon = self.iconSize().width() + 4 if column is Column.NAME else 0
+
+        def measured(n: int) -> int:
+            row = rows[n]
+            metrics = plain if row.status == MemberStatus.ACTIVE else italic
+            width = metrics.horizontalAdvance(cell_text(row, column))
+            return width + icon if icon and row.test_user else width
+
+        widest = sorted(range(len(rows)), key=measured, reverse=True)[:_FIT_CANDIDATES]
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        delegate = self.itemDelegateForColumn(column) or self.itemDelegate()
+        return max(delegate.sizeHint(option, model.index(n, column)).width() for n in widest)
 
     def _share_spare(self) -> None:
         header = self.horizontalHeader()
@@ -190,6 +237,10 @@ class MemberTable(QTableView):
 
 #: The most a name or e-mail column is widened to fit its content.
 _WIDE_COLUMN_CAP = 320
+#: Rows whose content sets the column widths (the first ones shown, as Qt's resize precision).
+FIT_ROWS = 200
+#: The widest texts of a column whose cells the delegate sizes when the columns are fitted.
+_FIT_CANDIDATES = 3
 
 
 class FilterEdit(QLineEdit):
