@@ -12,6 +12,10 @@ beyond them, as a busy LTIAAS account would); and the real window (offscreen) ru
 
     python bench/parallel_bench.py           # 20 courses × 2,000 members, 100 ms a page
     python bench/parallel_bench.py --quick   # 6 × 300 members, 5 ms a page: checks it runs
+
+With ``--compare-with DIR`` (a checkout of another commit, e.g. from ``git archive``) the
+window's Sync all also runs ``--window-runs`` times with this code and as many with DIR's,
+alternating against the same simulator, and a second table gives both sides' stalls.
 """
 
 from __future__ import annotations
@@ -206,9 +210,10 @@ def child_window(base_url: str, api_key: str, keys: dict[str, str]) -> dict[str,
     }
 
 
-def run_child(sim: SimProcess, jobs: int) -> dict[str, Any]:
-    """``jobs`` courses at once in a child process; 0: the window's Sync all instead."""
-    args = [sys.executable, str(Path(__file__).resolve()), "--child", str(jobs)]
+def run_child(sim: SimProcess, jobs: int, tree: Path = ROOT) -> dict[str, Any]:
+    """``jobs`` courses at once in a child process; 0: the window's Sync all instead. ``tree``:
+    the checkout whose code (and copy of this script) the child runs."""
+    args = [sys.executable, str(tree / "bench" / Path(__file__).name), "--child", str(jobs)]
     given = json.dumps({"base_url": sim.base_url, "api_key": sim.api_key, "keys": sim.keys})
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run(args, input=given, capture_output=True, text=True, check=False,
@@ -221,11 +226,33 @@ def run_child(sim: SimProcess, jobs: int) -> dict[str, Any]:
 # --- the parent ---------------------------------------------------------------------------------
 
 
+def say_compared(say: Callable[[str], None], compared: dict[str, list[dict[str, Any]]],
+                 other: Path) -> None:
+    """The window's stalls with this code next to the other checkout's, run alternately."""
+    say(f"The window's Sync all, this code next to `{other.name}`'s, alternating, "
+        f"{len(compared['this'])} runs each against the same simulator:")
+    say("")
+    say("| code | longest stall, each run | median | 99th percentile, median | "
+        "gaps over 50 ms, all runs |")
+    say("|---|---|---:|---:|---:|")
+    for side, label in (("other", f"`{other.name}`"), ("this", "this checkout")):
+        runs = compared[side]
+        longest = [r["longest_gap_ms"] for r in runs]
+        p99 = sorted(r["p99_gap_ms"] for r in runs)[len(runs) // 2]
+        say(f"| {label} | {', '.join(f'{g:.0f} ms' for g in longest)} | "
+            f"{sorted(longest)[len(longest) // 2]:.0f} ms | {p99:.0f} ms | "
+            f"{sum(r['gaps_over_50ms'] for r in runs)} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, 5 ms a page, for CI")
     parser.add_argument("--output", type=Path, help="write the Markdown table here")
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--compare-with", type=Path, metavar="DIR",
+                        help="also run the window's Sync all with the code checked out in DIR")
+    parser.add_argument("--window-runs", type=int, default=3, metavar="N",
+                        help="with --compare-with: window runs of each side (default 3)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -257,6 +284,12 @@ def main() -> int:
         figures["sequential"] = run_child(sim, 1)
         figures["parallel"] = run_child(sim, JOBS)
         figures["window"] = run_child(sim, 0)
+        if args.compare_with:
+            compared: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
+            for _ in range(args.window_runs):
+                compared["other"].append(run_child(sim, 0, args.compare_with.resolve()))
+                compared["this"].append(run_child(sim, 0))
+            figures["compared"] = compared
     finally:
         figures["open_counts"] = sim.close()
     limited = start_sim(courses, latency_ms / 1000, 4)
@@ -310,6 +343,9 @@ def main() -> int:
         f"least {latency_ms:g} ms, so one after another cannot take less than "
         f"{pages * latency_ms / 1000:.1f} s; 4 at once cannot take less than a quarter of "
         "that. The simulator, not RosterSync, counted the requests in flight.")
+    if "compared" in figures:
+        say()
+        say_compared(say, figures["compared"], args.compare_with)
     if missed:
         say()
         say(f"Missed: {'; '.join(missed)}")
