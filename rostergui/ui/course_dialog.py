@@ -162,8 +162,9 @@ class CourseDialog(QDialog):
             self.offer_saved_key()
 
     def fit_height(self) -> None:
-        """Grow (never shrink) to the height the notes need at this width: a dialog does not
-        follow its wrapped labels' height by itself, and a long message would be cut off."""
+        """Make the dialog exactly as tall as its shown notes need at this width, growing or
+        shrinking: a dialog does not follow its wrapped labels' height by itself, so a long
+        message would be cut off and a cleared one would leave a gap."""
         layout = self.layout()
         if layout is None:
             return
@@ -173,7 +174,8 @@ class CourseDialog(QDialog):
             if layout.hasHeightForWidth()
             else layout.totalSizeHint().height()
         )
-        if needed > self.height():
+        needed = max(needed, layout.totalMinimumSize().height())
+        if needed != self.height():
             self.resize(self.width(), needed)
 
     # --- inputs -----------------------------------------------------------------------------

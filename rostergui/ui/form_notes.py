@@ -10,6 +10,10 @@ dialog again.
 
 from __future__ import annotations
 
+import html
+import re
+
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
@@ -21,8 +25,42 @@ from rostergui.ui.roles import tone_colour
 URGENT = frozenset({Tone.FAILED, Tone.STALE})
 
 
+class NoteLabel(QLabel):
+    """A word-wrapped label whose size hint is its text on one line.
+
+    A word-wrapped ``QLabel`` hints the height its text needs in a narrow column (a
+    one-line note hints four lines). ``QFormLayout`` keeps that hint as the least height of a
+    row that has no label and a height-for-width field (its height-for-width pass takes the
+    larger of the two), so the row was taller than its text, with blank space around it.
+    Hinting the text unwrapped makes the hinted height the least a note can need, so the row
+    is exactly as tall as its text at the width the row gets."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        width = max(hint.width(), self._unwrapped_width())
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), min(hint.height(), self.sizeHint().height()))
+
+    def _unwrapped_width(self) -> int:
+        # Measured on the text without markup (a note's markup is one colour), with two
+        # characters to spare: too wide a hint only means the same one line.
+        text = html.unescape(_MARKUP.sub("", self.text()))
+        if not text:
+            return 0
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        extra = margins.left() + margins.right() + 2 * self.margin() + max(self.indent(), 0)
+        return metrics.horizontalAdvance(text) + 2 * metrics.averageCharWidth() + extra
+
+
+_MARKUP = re.compile(r"<[^>]*>")
+
+
 def note_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
+    label = NoteLabel(parent)
     label.setWordWrap(True)
     label.setVisible(False)
     return label
@@ -34,18 +72,20 @@ def escape(text: str) -> str:
 
 def set_note(label: QLabel, text: str | None, tone: Tone = Tone.FAILED) -> None:
     """Show ``text`` in ``label`` in ``tone``'s colour and announce it; None hides it. A
-    window with a ``fit_height`` method grows to fit the note."""
+    window with a ``fit_height`` method is fitted to its notes afterwards."""
+    window = label.window()
+    fit = getattr(window, "fit_height", None)
     if not text:
         label.clear()
         label.setAccessibleDescription("")
         label.setVisible(False)
+        if callable(fit):
+            fit()
         return
     colour = tone_colour(tone, label.palette()).name()
     label.setText(f'<span style="color:{colour}">{escape(text)}</span>')
     label.setAccessibleDescription(text)
     label.setVisible(True)
-    window = label.window()
-    fit = getattr(window, "fit_height", None)
     if callable(fit):
         fit()
     if window.isVisible():

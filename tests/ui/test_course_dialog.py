@@ -6,13 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QDialog
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication, QDialog, QLabel
 from pytestqt.qtbot import QtBot
 
 from rostergui.core.secrets import MemoryKeyring
 from rostergui.core.service import RosterService
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
 from rostergui.ui import announce, course_dialog
+from rostergui.ui.badges import Tone
 from rostergui.ui.course_dialog import CourseDialog
 from rostergui.ui.operation import Operations
 
@@ -274,3 +277,49 @@ def test_notes_are_announced_to_a_screen_reader(
         assert any("roster service available" in text for text in polite), heard
     finally:
         announcer.announced.disconnect(hear)
+
+
+SAVED_KEY_NOTE = "The API key already saved for this address is filled in."
+
+
+def _text_height(label: QLabel, text: str) -> int:
+    """The height ``text`` needs when wrapped at ``label``'s width."""
+    return QFontMetrics(label.font()).boundingRect(
+        QRect(0, 0, label.contentsRect().width(), 100_000), Qt.TextFlag.TextWordWrap, text
+    ).height()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SAVED_KEY_NOTE,
+        "LTIAAS refused this API key. " * 8,  # several lines
+    ],
+)
+def test_a_note_takes_its_text_height_and_a_hidden_one_none(
+    qtbot: QtBot, runner: Operations, service: RosterService, text: str
+) -> None:
+    """The layout does not jump: a note's row is as tall as its text (not the height the
+    text would need in a narrow column), and the dialog grows by just that and shrinks back
+    when the note goes."""
+    dialog = make_dialog(qtbot, service, runner)
+    qtbot.waitExposed(dialog)
+    before = dialog.height()
+    # The space between the API key field and the course key row, without and with the note.
+    empty_gap = dialog.ltik_radio.geometry().top() - dialog.api_key_edit.geometry().bottom()
+    note = dialog.api_key_note
+    course_dialog._set_note(note, text, Tone.NEVER)
+    QApplication.processEvents()
+    needed = _text_height(note, text)
+    assert needed <= note.height() <= needed + 3
+    gap = dialog.ltik_radio.geometry().top() - dialog.api_key_edit.geometry().bottom()
+    assert gap <= 2 * empty_gap + note.height()
+    assert before < dialog.height() <= before + empty_gap + note.height()
+    assert dialog.height() == dialog.layout().totalHeightForWidth(dialog.width())
+
+    course_dialog._set_note(note, None)
+    QApplication.processEvents()
+    assert dialog.height() == before
+    assert dialog.ltik_radio.geometry().top() - dialog.api_key_edit.geometry().bottom() == (
+        empty_gap
+    )
