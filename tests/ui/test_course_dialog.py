@@ -284,9 +284,13 @@ SAVED_KEY_NOTE = "The API key already saved for this address is filled in."
 
 def _text_height(label: QLabel, text: str) -> int:
     """The height ``text`` needs when wrapped at ``label``'s width."""
-    return QFontMetrics(label.font()).boundingRect(
-        QRect(0, 0, label.contentsRect().width(), 100_000), Qt.TextFlag.TextWordWrap, text
-    ).height()
+    return (
+        QFontMetrics(label.font())
+        .boundingRect(
+            QRect(0, 0, label.contentsRect().width(), 100_000), Qt.TextFlag.TextWordWrap, text
+        )
+        .height()
+    )
 
 
 @pytest.mark.parametrize(
