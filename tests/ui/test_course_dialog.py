@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QDialog, QLabel
 from pytestqt.qtbot import QtBot
 
@@ -300,13 +300,20 @@ def _text_height(label: QLabel, text: str) -> int:
         "LTIAAS refused this API key. " * 8,  # several lines
     ],
 )
+@pytest.mark.parametrize("points", [0, 20])
 def test_a_note_takes_its_text_height_and_a_hidden_one_none(
-    qtbot: QtBot, runner: Operations, service: RosterService, text: str
+    qtbot: QtBot, runner: Operations, service: RosterService, text: str, points: int
 ) -> None:
     """The layout does not jump: a note's row is as tall as its text (not the height the
     text would need in a narrow column), and the dialog grows by just that and shrinks back
-    when the note goes."""
-    dialog = make_dialog(qtbot, service, runner)
+    when the note goes; in the usual font and in a large one."""
+    dialog = CourseDialog(service, runner)
+    qtbot.addWidget(dialog)
+    if points:
+        font = QFont(dialog.font())
+        font.setPointSize(points)
+        dialog.setFont(font)
+    dialog.show()
     qtbot.waitExposed(dialog)
     before = dialog.height()
     # The space between the API key field and the course key row, without and with the note.
