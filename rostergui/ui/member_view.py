@@ -76,13 +76,23 @@ def _ignore(_result: None) -> None:
     pass
 
 
-def load_roster(fetch: Callable[[], Sequence[MemberRow]], sort: SortOrder) -> PreparedRoster:
+def load_roster(
+    fetch: Callable[[], Sequence[MemberRow]], sort: SortOrder, *, large: bool = True
+) -> PreparedRoster:
     """The loading operation's work, off the GUI thread: fetch the rows and prepare them to show in
     ``sort`` order.
 
     A big roster must neither set off full garbage collections while its rows are allocated
     nor be walked by every later one (see :func:`~rostergui.ui.runtime.collection_paused`).
+    A roster known to be small (``large=False``) loads with the collector on: the pause is
+    process-wide, and the syncs running meanwhile would pile up their garbage for one long
+    collection that holds every thread, the window's included, once it ends.
     """
+    if not large:
+        roster = PreparedRoster.build(fetch(), sort=sort)
+        if len(roster.rows) >= LARGE_ROSTER:
+            exempt_from_collection()
+        return roster
     with collection_paused():
         roster = PreparedRoster.build(fetch(), sort=sort)
         if len(roster.rows) >= LARGE_ROSTER:
@@ -324,9 +334,13 @@ class MemberPanel(QWidget):
 
         self.runner.run(job, _ignore, name="release roster")
 
-    def show_course(self, name: str | None, *, reload: bool = False) -> None:
+    def show_course(
+        self, name: str | None, *, reload: bool = False, expected: int | None = None
+    ) -> None:
         """Load ``name``'s roster in the background. ``reload`` keeps the current rows on
-        screen until the new ones arrive (after a sync), instead of a "Loading…" page."""
+        screen until the new ones arrive (after a sync), instead of a "Loading…" page.
+        ``expected``: about how many members it has (default: as the course was last listed;
+        unknown is taken as large)."""
         same = name == self.course_name
         self.course_name = name
         self._generation += 1
@@ -347,8 +361,13 @@ class MemberPanel(QWidget):
         # Sorted in the worker too: ordering 100,000 rows is not work for the GUI thread.
         sort = self.model.sort_order
 
+        if expected is None and self.course is not None and self.course.name == name:
+            expected = self.course.member_count
+        large = expected is None or expected >= LARGE_ROSTER
+
         def job() -> PreparedRoster:
-            return load_roster(lambda: service.members(name, status=StatusFilter.ALL), sort)
+            fetch = lambda: service.members(name, status=StatusFilter.ALL)  # noqa: E731
+            return load_roster(fetch, sort, large=large)
 
         self.runner.run(
             job,

@@ -76,7 +76,12 @@ class WindowSync:
         selected = w.selected_name()
         if result.name == selected:
             if result.ok:
-                w.member_panel.show_course(selected, reload=True)
+                # As many members as stored before, or as the LMS sent now if more.
+                course = w.selected_course()
+                stored = course.member_count if course is not None else 0
+                w.member_panel.show_course(
+                    selected, reload=True, expected=max(stored, result.fetched)
+                )
             w.pane.history_changed(selected)
         w.dialogs.roster_changed()
         w.refresh_courses()

@@ -9,6 +9,7 @@ from fabricate import fabricate_members
 from pytestqt.qtbot import QtBot
 
 from rostergui.core.states import StatusFilter
+from rostergui.core.store.repo import MemberRow
 from rostergui.ui.member_model import MemberTableModel
 from rostergui.ui.member_table import FIT_ROWS, MemberTable
 from rostergui.ui.roster_index import Column, Filters, PreparedRoster
@@ -67,3 +68,27 @@ def test_fit_of_an_empty_roster_keeps_the_headers_readable(qtbot: QtBot) -> None
     for column in Column:
         assert header.sectionSize(column) >= header.sectionSizeHint(column), column
     assert header.resizeContentsPrecision() == FIT_ROWS
+
+
+def test_a_small_roster_loads_with_the_collector_on() -> None:
+    """The pause is process-wide: a small roster must not hold the syncs' garbage back."""
+    import gc
+
+    from rostergui.ui.member_view import load_roster
+
+    seen: list[bool] = []
+
+    def fetch() -> list[MemberRow]:
+        seen.append(gc.isenabled())
+        return fabricate_members(50)
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        small = load_roster(fetch, (Column.NAME, False), large=False)
+        big = load_roster(fetch, (Column.NAME, False))
+    finally:
+        if not was:
+            gc.disable()
+    assert seen == [True, False]
+    assert len(small.rows) == len(big.rows) == 50
