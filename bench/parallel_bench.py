@@ -194,7 +194,7 @@ def child_window(base_url: str, api_key: str, keys: dict[str, str]) -> dict[str,
     pairs = sorted(((b - a, b) for a, b in itertools.pairwise(ticks)), reverse=True)
     gaps = sorted(gap for gap, _end in pairs)
     longest = [
-        {"ms": round(1000 * gap, 1),
+        {"ms": round(1000 * gap, 1), "end": end,
          "after": [label for at, label in events if end - gap - 0.2 <= at <= end]}
         for gap, end in pairs[:5]
     ]
