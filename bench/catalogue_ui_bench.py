@@ -15,6 +15,7 @@ Both sides are shown in the same offscreen window size and pay for painting thei
 
     python bench/catalogue_ui_bench.py            # 2,000 courses
     python bench/catalogue_ui_bench.py --quick    # 200 courses: checks that it runs
+    python bench/catalogue_ui_bench.py --output FILE.md   # also write the tables there
 """
 
 from __future__ import annotations
@@ -355,8 +356,15 @@ def keystrokes(side: Side) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 courses: checks that it runs")
+    parser.add_argument("--output", type=Path, help="also write the Markdown tables here")
     args = parser.parse_args()
     count = 200 if args.quick else 2_000
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        """A line of the tables: printed, and kept for ``--output``."""
+        print(text, flush=True)
+        lines.append(text)
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -388,25 +396,26 @@ def main() -> int:
     base, mine = "baseline", "RosterSync"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     mode = "quick mode" if args.quick else "full mode"
-    print(
-        f"\nCourse list benchmark — {stamp}, {os.cpu_count()} cores, Python "
+    say(
+        f"Course list benchmark — {stamp}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {mode}: {len(courses):,} courses, {ROUNDS} rounds, "
-        f"{len(keys[mine]) // ROUNDS} keystrokes a round\n"
+        f"{len(keys[mine]) // ROUNDS} keystrokes a round"
     )
-    print("| measurement | baseline | RosterSync | ratio | target | |")
-    print("|---|---:|---:|---:|---|---|")
+    say("")
+    say("| measurement | baseline | RosterSync | ratio | target | |")
+    say("|---|---:|---:|---:|---|---|")
     show_b, show_o = median(shows[base]), median(shows[mine])
-    print(f"| shown after loading (median of {ROUNDS}) | {fmt(show_b)} | {fmt(show_o)} | "
-          f"{ratio(show_o, show_b)} | ≤ {fmt(SHOW_TARGET)} | {verdict(show_o <= SHOW_TARGET)} |")
+    say(f"| shown after loading (median of {ROUNDS}) | {fmt(show_b)} | {fmt(show_o)} | "
+        f"{ratio(show_o, show_b)} | ≤ {fmt(SHOW_TARGET)} | {verdict(show_o <= SHOW_TARGET)} |")
     key_b, key_o = median(keys[base]), median(keys[mine])
-    print(f"| filter keystroke, median | {fmt(key_b)} | {fmt(key_o)} | {ratio(key_o, key_b)} | "
-          f"≤ {fmt(KEY_MEDIAN_TARGET)} | {verdict(key_o <= KEY_MEDIAN_TARGET)} |")
+    say(f"| filter keystroke, median | {fmt(key_b)} | {fmt(key_o)} | {ratio(key_o, key_b)} | "
+        f"≤ {fmt(KEY_MEDIAN_TARGET)} | {verdict(key_o <= KEY_MEDIAN_TARGET)} |")
     p95_b, p95_o = percentile(keys[base], 0.95), percentile(keys[mine], 0.95)
-    print(f"| filter keystroke, p95 | {fmt(p95_b)} | {fmt(p95_o)} | {ratio(p95_o, p95_b)} | "
-          f"≤ {fmt(KEY_P95_TARGET)} | {verdict(p95_o <= KEY_P95_TARGET)} |")
+    say(f"| filter keystroke, p95 | {fmt(p95_b)} | {fmt(p95_o)} | {ratio(p95_o, p95_b)} | "
+        f"≤ {fmt(KEY_P95_TARGET)} | {verdict(p95_o <= KEY_P95_TARGET)} |")
     worst_b, worst_o = max(keys[base]), max(keys[mine])
-    print(f"| filter keystroke, slowest | {fmt(worst_b)} | {fmt(worst_o)} | "
-          f"{ratio(worst_o, worst_b)} | | |")  # fmt: skip
+    say(f"| filter keystroke, slowest | {fmt(worst_b)} | {fmt(worst_o)} | "
+        f"{ratio(worst_o, worst_b)} | | |")  # fmt: skip
     for side in sides:
         for widget in side.keep[:1]:
             widget.close()
@@ -416,24 +425,29 @@ def main() -> int:
     index = people_index(count, memberships)
     built = time.perf_counter() - started
     people = find_person(app, index)
-    print(
-        f"\nFind person — {len(index):,} people, {index.membership_count:,} memberships in "
+    say("")
+    say(
+        f"Find person — {len(index):,} people, {index.membership_count:,} memberships in "
         f"{count:,} courses (index built in {built:.1f} s); "
-        f"{len(people[mine]['times'])} keystrokes\n"
+        f"{len(people[mine]['times'])} keystrokes"
     )
-    print("| measurement | search on the GUI thread | RosterSync | ratio | target | |")
-    print("|---|---:|---:|---:|---|---|")
+    say("")
+    say("| measurement | search on the GUI thread | RosterSync | ratio | target | |")
+    say("|---|---:|---:|---:|---|---|")
     pb, po = people[base]["times"], people[mine]["times"]
     target = PEOPLE_KEY_MEDIAN_TARGET
-    print(f"| keystroke to results, median | {fmt(median(pb))} | {fmt(median(po))} | "
-          f"{ratio(median(po), median(pb))} | ≤ {fmt(target)} | {verdict(median(po) <= target)} |")
+    say(f"| keystroke to results, median | {fmt(median(pb))} | {fmt(median(po))} | "
+        f"{ratio(median(po), median(pb))} | ≤ {fmt(target)} | {verdict(median(po) <= target)} |")
     target = PEOPLE_KEY_P95_TARGET
     b95, o95 = percentile(pb, 0.95), percentile(po, 0.95)
-    print(f"| keystroke to results, p95 | {fmt(b95)} | {fmt(o95)} | {ratio(o95, b95)} | "
-          f"≤ {fmt(target)} | {verdict(o95 <= target)} |")
+    say(f"| keystroke to results, p95 | {fmt(b95)} | {fmt(o95)} | {ratio(o95, b95)} | "
+        f"≤ {fmt(target)} | {verdict(o95 <= target)} |")
     gb, go = people[base]["gap"], people[mine]["gap"]
-    print(f"| longest GUI-thread stall | {fmt(gb)} | {fmt(go)} | {ratio(go, gb)} | "
-          f"≤ {fmt(GAP_TARGET)} | {verdict(go <= GAP_TARGET)} |")
+    say(f"| longest GUI-thread stall | {fmt(gb)} | {fmt(go)} | {ratio(go, gb)} | "
+        f"≤ {fmt(GAP_TARGET)} | {verdict(go <= GAP_TARGET)} |")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 

@@ -15,7 +15,8 @@ not; small pages (25 members, 40 a course) keep the round bound by latency, not 
     python bench/multi_worker_bench.py --db-url postgresql+psycopg://…/postgres
 
 Without ``--db-url`` it starts a throw-away PostgreSQL server with scripts/pg-test-server.sh on
-port ``ROSTERGUI_TEST_PG_PORT`` (default 5442) and stops it at the end.
+``--pg-port`` (default: a port free now, so it never meets a test suite's server) and stops it
+at the end; without PostgreSQL's server programs installed it says so and exits with status 3.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import dataclasses
 import functools
 import os
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +45,8 @@ sys.path.insert(0, str(HERE))
 from sync_bench import SimProcess, start_sim_with  # noqa: E402
 
 TARGET = 0.40
+#: Quick mode's course leases (``ROSTERGUI_SYNC_LEASE_SECONDS``), in seconds.
+QUICK_LEASE_SECONDS = "2"
 WORKERS = 3
 
 
@@ -58,6 +62,21 @@ def round_courses(count: int, members: int, cap: int) -> list[Any]:
     ]
 
 
+#: The exit status when no PostgreSQL server can be started here (bench/run_all.py skips it).
+NO_POSTGRES = 3
+
+
+def postgres_installed() -> bool:
+    """Whether scripts/pg-test-server.sh can start a server here (it looks in the same place)."""
+    return any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+
+
+def free_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return str(sock.getsockname()[1])
+
+
 def start_pg(port: str) -> str:
     out = subprocess.run(
         ["bash", str(ROOT / "scripts/pg-test-server.sh"), "start"],
@@ -66,6 +85,8 @@ def start_pg(port: str) -> str:
         text=True,
         check=True,
     ).stdout
+    if "ROSTERGUI_TEST_PG_URL=" not in out:
+        raise SystemExit(NO_POSTGRES)
     return out.strip().split("=", 1)[1]
 
 
@@ -180,12 +201,17 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, help="per page (default 100, quick: 5)")
     parser.add_argument("--db-url", help="a PostgreSQL server's admin URL (…/postgres)")
     parser.add_argument("--output", type=Path, help="write the Markdown table here")
+    parser.add_argument("--pg-port", help="the throw-away server's port (default: a free one)")
     args = parser.parse_args()
     count = args.courses or (6 if args.quick else 60)
     members = args.members or (100 if args.quick else 1000)
     repeats = 1 if args.quick else max(1, args.repeats)
     latency_ms = args.latency_ms if args.latency_ms is not None else (5 if args.quick else 100)
-    port = os.environ.get("ROSTERGUI_TEST_PG_PORT", "5442")
+    if not args.db_url and not postgres_installed():
+        print("PostgreSQL's server programs are not installed (/usr/lib/postgresql/*/bin): "
+              "give --db-url, or install them to run this benchmark", file=sys.stderr)
+        return NO_POSTGRES
+    port = args.pg_port or free_port()
     admin_url = args.db_url or start_pg(port)
     lines: list[str] = []
 
@@ -199,7 +225,7 @@ def main() -> int:
         f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL, {count} courses "
         f"× {members:,} members ({pages} pages of {args.page_cap}), {latency_ms:g} ms a page, "
         f"each process `sync --all --stale-after 1h` with the default --jobs, median of "
-        f"{repeats}"
+        f"{repeats}" + (f", leases of {QUICK_LEASE_SECONDS} s" if args.quick else "")
     )
     say()
     sim = start_sim_with(
@@ -217,6 +243,11 @@ def main() -> int:
                 "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
                 "XDG_DATA_HOME": str(Path(tmp) / "xdg"),
             }
+            if args.quick:
+                # A course another worker holds is asked about again once the lease it saw
+                # could have run out (at most every 15 s): with short leases the quick round
+                # takes seconds, not the 15 s wait.
+                env["ROSTERGUI_SYNC_LEASE_SECONDS"] = QUICK_LEASE_SECONDS
             os.environ.update({k: env[k] for k in ("PYTHON_KEYRING_BACKEND", "XDG_DATA_HOME")})
             # Alternating, each on a fresh database: a machine shared with other work slows
             # both ways alike.
