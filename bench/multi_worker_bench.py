@@ -46,7 +46,7 @@ from sync_bench import SimProcess, start_sim_with  # noqa: E402
 
 TARGET = 0.40
 #: Quick mode's course leases (``ROSTERGUI_SYNC_LEASE_SECONDS``), in seconds.
-QUICK_LEASE_SECONDS = "2"
+QUICK_LEASE_SECONDS = "1"
 WORKERS = 3
 
 
