@@ -71,7 +71,7 @@ def test_cancelling_a_round_stops_waiting_for_a_busy_course(
 def test_a_course_its_live_holder_finishes_is_skipped_not_synced_again(
     service: RosterService, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sync_round, "BUSY_POLL_SECONDS", 0.2)
+    monkeypatch.setattr(sync_round, "BUSY_FIRST_POLL_SECONDS", 0.2)
     name = add_sim_course(service, sim, "canvas-bio", "Bio")
     course = service.course(name)
     lease = claim(service.engine, course.id, times=LONG, start_run=_no_run)

@@ -40,9 +40,11 @@ log = logging.getLogger(__name__)
 
 #: How often the round's own thread looks at its cancel flag while courses run.
 _WAKE_SECONDS = 0.25
-#: A course found busy (another process holds its lease) is asked about again every so often
-#: until the lease it saw could have run out: by then its holder has either finished (the
-#: course is skipped as synced) or died (its lease runs out and the course is synced here).
+#: A course found busy (another process holds its lease) is asked about again until the lease
+#: it saw could have run out: by then its holder has either finished (the course is skipped as
+#: synced) or died (its lease runs out and the course is synced here). The first question
+#: comes soon (most holders are a few seconds from done), later ones ever less often.
+BUSY_FIRST_POLL_SECONDS = 1.0
 BUSY_POLL_SECONDS = 15.0
 #: The longest a round waits for one busy course, whatever its lease says.
 MAX_BUSY_WAIT_SECONDS = 15 * 60.0
@@ -253,8 +255,8 @@ class SyncRound:
         threads: list[threading.Thread] = []
         #: Courses found busy that are tried again: name → (when, request).
         later: dict[str, tuple[float, RoundRequest]] = {}
-        #: Until when each busy course is waited for (from its first busy answer).
-        give_up: dict[str, float] = {}
+        #: Per busy course: until when it is waited for, and the next pause between questions.
+        give_up: dict[str, tuple[float, float]] = {}
 
         def finished(request: RoundRequest, result: SyncResult) -> None:
             with self._cond:
@@ -312,14 +314,18 @@ class SyncRound:
 
     @staticmethod
     def _next_try(
-        result: SyncResult, synced_since: datetime | None, give_up: dict[str, float]
+        result: SyncResult,
+        synced_since: datetime | None,
+        give_up: dict[str, tuple[float, float]],
     ) -> float | None:
         """When to ask about a busy course again, or None to keep its result (lock held).
 
         Only a round with ``synced_since`` asks again: when the holder finishes first, the next
         claim finds the course synced and skips it, so no course is synced twice. The round
         waits until the lease it first saw could have run out (a live holder renews it; a dead
-        one's runs out and the course is synced here), asking every :data:`BUSY_POLL_SECONDS`.
+        one's runs out and the course is synced here), asking after
+        :data:`BUSY_FIRST_POLL_SECONDS`, then twice as long each time up to
+        :data:`BUSY_POLL_SECONDS`.
         """
         if result.outcome is not Outcome.BUSY or synced_since is None:
             return None
@@ -327,10 +333,13 @@ class SyncRound:
             return None
         now = time.monotonic()
         lease_left = min(max(result.retry_after, 0.0), MAX_BUSY_WAIT_SECONDS)
-        deadline = give_up.setdefault(result.name, now + lease_left + 1.0)
+        deadline, pause = give_up.get(
+            result.name, (now + lease_left + 1.0, BUSY_FIRST_POLL_SECONDS)
+        )
         if now >= deadline:
             return None
-        return min(now + BUSY_POLL_SECONDS, deadline)
+        give_up[result.name] = (deadline, min(pause * 2, BUSY_POLL_SECONDS))
+        return min(now + pause, deadline)
 
     def _retry_busy(self, later: dict[str, tuple[float, RoundRequest]]) -> None:
         """Put the busy courses whose wait is over back into the plan; a cancelled one keeps
