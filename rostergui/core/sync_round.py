@@ -44,7 +44,7 @@ _WAKE_SECONDS = 0.25
 #: it saw could have run out: by then its holder has either finished (the course is skipped as
 #: synced) or died (its lease runs out and the course is synced here). The first question
 #: comes soon (most holders are a few seconds from done), later ones ever less often.
-BUSY_FIRST_POLL_SECONDS = 1.0
+BUSY_FIRST_POLL_SECONDS = 0.5
 BUSY_POLL_SECONDS = 15.0
 #: The longest a round waits for one busy course, whatever its lease says.
 MAX_BUSY_WAIT_SECONDS = 15 * 60.0
