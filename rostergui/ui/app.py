@@ -282,7 +282,28 @@ def set_up_application() -> QApplication:
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("rostersync")
     app.setWindowIcon(icons.app_icon())
+    collect_on_gui_thread(app)
     return app
+
+
+#: How often (milliseconds) the GUI thread collects reference cycles (see runtime).
+COLLECT_INTERVAL_MS = 1000
+
+
+def collect_on_gui_thread(app: QApplication) -> None:
+    """Reference cycles are collected on the GUI thread only, from a timer owned by ``app``
+    (once per application): never in a worker thread, where a Qt object in a cycle would be
+    destroyed under the GUI thread's feet (see :mod:`rostergui.ui.runtime`)."""
+    from PySide6.QtCore import QTimer
+
+    if app.property("rostersync_collector"):
+        return
+    runtime.collect_on_gui_thread_only()
+    timer = QTimer(app)
+    timer.setInterval(COLLECT_INTERVAL_MS)
+    timer.timeout.connect(runtime.collect_tick)
+    timer.start()
+    app.setProperty("rostersync_collector", True)
 
 
 def run_gui(args: argparse.Namespace) -> int:

@@ -14,6 +14,15 @@ the ordinary way when the next load replaces them. Start-up pauses collection to
 (:func:`start_up_paused`) and freezes what it built once the window is complete
 (:func:`start_up_done`).
 
+*Only on the GUI thread.* An automatic collection runs in whichever thread happens to
+allocate, and a reference cycle that holds a Qt object (a closed dialog and the lambda
+connected to its signal) is then destroyed there: a widget deleted from a worker thread while
+the GUI thread paints crashes the process. So the window turns automatic collection off for
+good (:func:`collect_on_gui_thread_only`) and collects from a timer on the GUI thread
+(:func:`collect_tick`): the young generation every tick, older ones less often, and while a
+load or a sync has collection paused only a young generation grown past
+:data:`YOUNG_LIMIT`.
+
 *The switch interval.* While a background thread does interpreter-heavy work that the window
 must not feel (opening the database at start-up), the interpreter is handed back to the GUI
 thread sooner than Python's default 5 ms (:func:`quick_switching`).
@@ -55,8 +64,60 @@ def _resume() -> None:
     global _pausers  # noqa: PLW0603 - process-wide by nature
     with _lock:
         _pausers -= 1
-        if _pausers == 0 and _was_enabled:
+        if _pausers == 0 and _was_enabled and not _gui_only:
             gc.enable()
+
+
+#: Set once the GUI thread alone collects (see :func:`collect_on_gui_thread_only`).
+_gui_only = False
+_ticks = 0
+#: Objects in the youngest generation above which a tick sweeps it while collection is paused.
+YOUNG_LIMIT = 2_000
+#: Every how many ticks the middle and the oldest generation are collected.
+MIDDLE_EVERY = 10
+OLDEST_EVERY = 300
+
+
+def is_paused() -> bool:
+    """Whether a load or a sync has collection paused now."""
+    with _lock:
+        return _pausers > 0
+
+
+def collect_on_gui_thread_only() -> None:
+    """Turn automatic collection off for good; from now on :func:`collect_tick`, called by a
+    timer on the GUI thread, is the only collector. Call it on the GUI thread."""
+    global _gui_only  # noqa: PLW0603 - once per process
+    with _lock:
+        _gui_only = True
+        gc.disable()
+
+
+def collect_tick() -> int:
+    """One collection step on the GUI thread; returns the generation collected, or -1.
+
+    The young generation every tick (a few milliseconds: only what was made since the last
+    tick), the middle one every :data:`MIDDLE_EVERY` ticks and everything every
+    :data:`OLDEST_EVERY`; while collection is paused (a big load, a sync) only a young
+    generation grown past :data:`YOUNG_LIMIT`, so a long round never leaves one big sweep.
+    """
+    global _ticks  # noqa: PLW0603 - process-wide by nature
+    with _lock:
+        _ticks += 1
+        paused = _pausers > 0
+        tick = _ticks
+    if paused:
+        if gc.get_count()[0] <= YOUNG_LIMIT:
+            return -1
+        generation = 0
+    elif tick % OLDEST_EVERY == 0:
+        generation = 2
+    elif tick % MIDDLE_EVERY == 0:
+        generation = 1
+    else:
+        generation = 0
+    gc.collect(generation)
+    return generation
 
 
 @contextmanager

@@ -21,7 +21,6 @@ meanwhile, and confirming queues it once, first in line.
 
 from __future__ import annotations
 
-import gc
 import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -47,24 +46,6 @@ SyncRequest = RoundRequest
 def round_counts(running: int, waiting: int, done: int) -> str:
     """How far a round is, for the status bar."""
     return f"Syncing: {running} running, {waiting} waiting, {done} done"
-
-
-#: Objects waiting in the collector's youngest generation above which a sync sweeps it.
-YOUNG_SWEEP = 2_000
-
-
-def sweep_young() -> None:
-    """Collect the youngest generation if it has grown (called by a sync at every page).
-
-    Syncs run with automatic collection paused, and in a round of several they overlap for its
-    whole length, so whatever reference cycles they and the window make meanwhile would wait
-    in the youngest generation: tens of thousands of objects, swept in one collection of
-    40 ms that holds every thread, the window's included, once the last sync ends. Swept a
-    page at a time, each collection walks a few thousand young objects, about a millisecond,
-    and never the long-lived ones a full collection would.
-    """
-    if gc.get_count()[0] > YOUNG_SWEEP:
-        gc.collect(0)
 
 
 class SyncController(QObject):
@@ -212,10 +193,6 @@ class SyncController(QObject):
         self.courses.set_activity(request.name, Activity(ActivityState.SYNCING))
 
         def job(reporter: Reporter[Progress]) -> SyncResult:
-            def progress(value: Progress) -> None:
-                sweep_young()
-                reporter.report(value)
-
             # A sync frees each page's objects by reference counting and keeps none, but its
             # allocations would still set off full collections, each one stopping every
             # thread (the window too) for as long as it walks everything the app holds.
@@ -223,7 +200,7 @@ class SyncController(QObject):
                 return service.sync(
                     request.name,
                     allow_mass_drop=request.allow_mass_drop,
-                    progress=progress,
+                    progress=reporter.report,
                     cancel=reporter.cancel,
                     trigger=request.trigger,
                 )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from rostergui.core.limits import RetryPolicy
@@ -23,6 +24,7 @@ from rostergui.core.secrets import MemoryKeyring, SecretStore
 from rostergui.core.service import ClientOptions, RosterService
 from rostergui.simulator import DEFAULT_API_KEY, Simulator
 from rostergui.ui import crash
+from rostergui.ui.app import collect_on_gui_thread
 from rostergui.ui.main_window import MainWindow
 from rostergui.ui.settings import Settings
 
@@ -58,6 +60,13 @@ def service(tmp_path: Path, memory_keyring: MemoryKeyring) -> Iterator[RosterSer
     )
     yield svc
     svc.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def gui_thread_collection(qapp: QApplication) -> None:
+    """As in the app: reference cycles are collected on the GUI thread only, never in the
+    worker threads the tests start (a Qt object destroyed there crashes the process)."""
+    collect_on_gui_thread(qapp)
 
 
 @pytest.fixture(autouse=True)

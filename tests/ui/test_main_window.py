@@ -18,7 +18,7 @@ from rostergui.core.service import RosterService
 from rostergui.core.states import Outcome
 from rostergui.core.sync import SyncResult
 from rostergui.simulator import Simulator
-from rostergui.ui import course_dialog, export_dialog, mass_drop
+from rostergui.ui import course_dialog, export_dialog, mass_drop, runtime
 from rostergui.ui import settings as opts
 from rostergui.ui.export_dialog import ExportChoice
 from rostergui.ui.main_window import MainWindow
@@ -455,17 +455,18 @@ def test_a_sync_runs_with_the_cyclic_collector_paused(
     real_sync = service.sync
 
     def sync(*args: object, **kwargs: object) -> SyncResult:
-        seen.append(gc.isenabled())
+        seen.append(runtime.is_paused())
         return real_sync(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service, "sync", sync)
-    assert gc.isenabled()
+    assert not gc.isenabled()  # collected on the GUI thread only, never automatically
     with qtbot.waitSignal(window.sync.finished, timeout=10_000) as finished:
         window.sync_action.trigger()
     assert finished.args[0].ok
-    assert seen == [False]  # no full collection can stop the window mid-sync
+    assert seen == [True]  # no full collection can stop the window mid-sync
     wait_idle(qtbot, window)  # the roster reload after the sync pauses collection too
-    assert gc.isenabled()  # and collection is back once both are done
+    assert not runtime.is_paused()  # and the GUI thread's collections are whole again
+    assert not gc.isenabled()
 
 
 def test_a_storm_of_refreshes_still_shows_the_courses(
