@@ -27,15 +27,16 @@ import json
 import math
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from stats import median, percentile
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -64,19 +65,6 @@ HEARTBEAT_MS = 10
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else math.nan
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile: the value below which ``share`` of the samples fall."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(share * len(ordered)))
-    return ordered[rank - 1]
 
 
 def fmt(seconds: float) -> str:

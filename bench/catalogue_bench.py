@@ -31,6 +31,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from stats import percentile
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -343,11 +345,6 @@ def naive_search(rows: list[tuple[str, int]], text: str, limit: int) -> list[int
         if query.matches(haystack):
             found[person] = None
     return list(found)[:limit]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def bench_people(courses: int, members: int) -> dict[str, Any]:

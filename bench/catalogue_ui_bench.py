@@ -24,14 +24,15 @@ import argparse
 import math
 import os
 import platform
-import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from stats import median, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,18 +45,6 @@ KEY_P95_TARGET = 0.060
 #: left out, an LMS host, a course code.
 QUERIES = ("intro bio 1", "economie", "moodle phys", "hist 2")
 ROUNDS = 3
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else math.nan
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
 
 
 def fmt(seconds: float) -> str:

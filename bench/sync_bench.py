@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from stats import median
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -213,10 +214,6 @@ def run_child(mode: str, sim: SimProcess, slug: str, runs: int = 1) -> dict[str,
 
 
 # --- parent side ---------------------------------------------------------------------------
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def measure(sim: SimProcess, slug: str, repeats: int) -> dict[str, Any]:
