@@ -52,20 +52,28 @@ def assert_table(text: str, heading: str, table_header: str) -> None:
     assert lines[2].startswith("| "), heading
 
 
-@pytest.mark.slow
-def test_quick_benchmarks_write_every_table(tmp_path: Path) -> None:
-    output = tmp_path / "PERFORMANCE.md"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+def run_bench(
+    script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run ``bench/<script>`` as a user would; it must succeed (its output tells why not)."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick", "--output", str(output)],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.slow
+def test_quick_benchmarks_write_every_table(tmp_path: Path) -> None:
+    output = tmp_path / "PERFORMANCE.md"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run_bench("run_all.py", "--quick", "--output", str(output), env=env, timeout=600)
     text = output.read_text(encoding="utf-8")
     assert "bench/run_all.py --quick" in text  # the command that produced it
     for heading, table_header in SECTIONS:
@@ -83,16 +91,7 @@ def test_page_size_bench_counts_pages(tmp_path: Path) -> None:
     """The page-size benchmark in quick mode (a few seconds): the page counts it reports do
     not depend on the machine, so they are checked here."""
     figures = tmp_path / "pages.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "page_size_bench.py"), "--quick", "--json",
-         str(figures)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_bench("page_size_bench.py", "--quick", "--json", str(figures))
     pages = {
         lms: {size: run["pages"] for size, run in runs.items()}
         for lms, runs in json.loads(figures.read_text(encoding="utf-8")).items()
@@ -105,16 +104,7 @@ def test_parallel_bench_runs_every_round(tmp_path: Path) -> None:
     """The parallel-sync benchmark in quick mode (a few seconds): every round syncs every
     member with no failed course, and the origin limited to 4 requests never sees more."""
     figures = tmp_path / "parallel.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "parallel_bench.py"), "--quick", "--json",
-         str(figures)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_bench("parallel_bench.py", "--quick", "--json", str(figures))
     data = json.loads(figures.read_text(encoding="utf-8"))
     for run in ("sequential", "parallel", "limited"):
         assert data[run]["failed"] == [] and data[run]["members"] == 6 * 300, data[run]
