@@ -196,7 +196,7 @@ def scene_syncing(window: MainWindow, demo: Demo, output: Path) -> None:
     wait_until(lambda: getattr(model.activity(name), "pages", 0) >= 12, timeout=120)
     spin(0.15)
     save(window, output, "syncing")
-    window.cancel_sync()
+    window.syncing.cancel_sync()
     idle(window)
     demo.simulator.latency = 0.005
 
